@@ -1,0 +1,9 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  // The Kubernetes client and the database drivers are Node-only; keep them out of the bundle.
+  serverExternalPackages: ["@kubernetes/client-node", "better-sqlite3", "pg"],
+  poweredByHeader: false,
+};
+
+export default nextConfig;
