@@ -1,0 +1,49 @@
+/**
+ * `natwatch <command>`: the command line of natwatch. Each command lives in its own module under `commands/`;
+ * this file only dispatches and turns failures into a one-line reason and an exit status.
+ */
+import { CliFailure } from "./io";
+import type { Command } from "./command";
+import { explainCommand } from "./commands/explain";
+import { diffCommand } from "./commands/diff";
+
+const commands: Command[] = [explainCommand, diffCommand];
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.usage.length));
+  return [
+    "usage: natwatch <command> [options]",
+    "",
+    ...commands.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    "",
+    "Run `natwatch <command> --help` for a command's options.",
+  ].join("\n");
+}
+
+/** Runs the CLI with the given arguments and returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`natwatch: unknown command '${name}'\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof CliFailure) {
+      process.stderr.write(`natwatch ${name}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    // Node's argument parser reports unknown or malformed options with this code.
+    if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`natwatch ${name}: ${(error as Error).message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
