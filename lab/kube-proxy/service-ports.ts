@@ -4,7 +4,7 @@
  * endpoints de-duplicated and sorted by their `ip:port` string ("Ensure endpoints are always returned in the same
  * order to simplify diffing", pkg/proxy/endpointslicecache.go).
  */
-import { endpointChainName, serviceChainName } from "./chain-names";
+import { endpointChainName, servicePortChainName } from "../../lib/kube-proxy/chain-names";
 import { ipFamilyOf, joinHostPort, normalizeCidr, normalizeIp } from "./ip-address";
 import type { IpFamily, NodeConfig, ServiceSpec } from "./types";
 
@@ -148,10 +148,10 @@ export function resolveServicePorts(services: ServiceSpec[], node: NodeConfig): 
         internalPolicyLocal: service.internalTrafficPolicy === "Local",
         externalPolicyLocal,
         chains: {
-          svc: serviceChainName("KUBE-SVC-", name, protocol),
-          svl: serviceChainName("KUBE-SVL-", name, protocol),
-          ext: serviceChainName("KUBE-EXT-", name, protocol),
-          fw: serviceChainName("KUBE-FW-", name, protocol),
+          svc: servicePortChainName("KUBE-SVC-", name, protocol),
+          svl: servicePortChainName("KUBE-SVL-", name, protocol),
+          ext: servicePortChainName("KUBE-EXT-", name, protocol),
+          fw: servicePortChainName("KUBE-FW-", name, protocol),
         },
         endpoints,
       });
