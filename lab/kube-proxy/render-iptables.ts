@@ -16,6 +16,13 @@ export type IptablesTableName = "filter" | "nat";
 export interface RenderOptions {
   /** Tables to emit, in kube-proxy's order; default both. */
   tables?: IptablesTableName[];
+  /**
+   * Also declare the built-in chains and add the jumps into kube-proxy's chains (PREROUTING/OUTPUT → KUBE-SERVICES,
+   * POSTROUTING → KUBE-POSTROUTING, the filter hooks), which kube-proxy installs with `iptables -I` rather than in
+   * the restore input. With them the text is a node's whole kube-proxy ruleset: restored without `--noflush` into an
+   * empty namespace, traffic really goes through the service chains.
+   */
+  includeJumpRules?: boolean;
 }
 
 /** Chain prefixes kube-proxy owns and deletes when stale (isServiceChainName). */
@@ -111,12 +118,56 @@ function writeNodePortJumps(out: RuleBuffers, settings: ProxierSettings): void {
   }
 }
 
+/** kube-proxy's iptablesJumpChains (and kubelet's KUBE-FIREWALL jumps), as `-A` rules, by table. */
+const JUMP_RULES: Record<IptablesTableName, { builtins: string[]; rules: [chain: string, target: string, rule: string][] }> = {
+  filter: {
+    builtins: ["INPUT", "FORWARD", "OUTPUT"],
+    // Each jump is inserted at the top of its hook in kube-proxy's list order, so the hook lists them reversed.
+    rules: [
+      ["INPUT", "KUBE-FIREWALL", "-j KUBE-FIREWALL"],
+      ["INPUT", "KUBE-PROXY-FIREWALL", '-m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL'],
+      ["INPUT", "KUBE-NODEPORTS", '-m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS'],
+      ["INPUT", "KUBE-EXTERNAL-SERVICES", '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES'],
+      ["FORWARD", "KUBE-PROXY-FIREWALL", '-m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL'],
+      ["FORWARD", "KUBE-FORWARD", '-m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD'],
+      ["FORWARD", "KUBE-SERVICES", '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'],
+      ["FORWARD", "KUBE-EXTERNAL-SERVICES", '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES'],
+      ["OUTPUT", "KUBE-FIREWALL", "-j KUBE-FIREWALL"],
+      ["OUTPUT", "KUBE-PROXY-FIREWALL", '-m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL'],
+      ["OUTPUT", "KUBE-SERVICES", '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'],
+    ],
+  },
+  nat: {
+    builtins: ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
+    rules: [
+      ["PREROUTING", "KUBE-SERVICES", '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES'],
+      ["OUTPUT", "KUBE-SERVICES", '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES'],
+      ["POSTROUTING", "KUBE-POSTROUTING", '-m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING'],
+    ],
+  },
+};
+
+/** One `*table … COMMIT` block. Joined piecewise: a 10k-service table has far too many lines to spread. */
+function tableText(table: IptablesTableName, chains: string[], rules: string[], options: RenderOptions): string {
+  const pieces = [`*${table}`];
+  let jumpRules: string[] = [];
+  if (options.includeJumpRules) {
+    const jumps = JUMP_RULES[table];
+    const declared = new Set(chains.map((line) => line.slice(1).split(" ")[0]));
+    pieces.push(jumps.builtins.map((c) => `:${c} ACCEPT [0:0]`).join("\n"));
+    jumpRules = jumps.rules.filter(([, target]) => declared.has(target)).map(([chain, , rule]) => `-A ${chain} ${rule}`);
+  }
+  for (const block of [chains, jumpRules, rules]) if (block.length > 0) pieces.push(block.join("\n"));
+  pieces.push("COMMIT\n");
+  return pieces.join("\n");
+}
+
 function serialize(out: RuleBuffers, options: RenderOptions): string {
   const tables = options.tables ?? ["filter", "nat"];
-  const parts: string[] = [];
-  if (tables.includes("filter")) parts.push("*filter", ...out.filterChains, ...out.filterRules, "COMMIT");
-  if (tables.includes("nat")) parts.push("*nat", ...out.natChains, ...out.natRules, "COMMIT");
-  return parts.join("\n") + "\n";
+  let text = "";
+  if (tables.includes("filter")) text += tableText("filter", out.filterChains, out.filterRules, options);
+  if (tables.includes("nat")) text += tableText("nat", out.natChains, out.natRules, options);
+  return text;
 }
 
 /**
