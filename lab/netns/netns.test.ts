@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { createNetns, deleteNetns, execInNetns, listNetns, removeLeftovers, withNetns } from "./netns";
+import { ensureNfacctCounters, listNfacctCounters, nfacctNamesIn } from "./nfacct";
 
 const RULES = `*nat
 :KUBE-SERVICES - [0:0]
@@ -86,5 +87,24 @@ describe("network namespace helpers", () => {
 
   it("refuses names that would reach ip(8) as options", async () => {
     await expect(createNetns("-all")).rejects.toThrow("invalid network namespace name");
+  });
+
+  it("creates kube-proxy's nfacct objects per namespace so rules naming them load", async () => {
+    const rule = "*nat\n:KUBE-NODEPORTS - [0:0]\n-A KUBE-NODEPORTS -m tcp -p tcp -d 127.0.0.0/8 --dport 30007 -m nfacct --nfacct-name localhost_nps_accepted_pkts -j ACCEPT\nCOMMIT\n";
+    expect(nfacctNamesIn(rule)).toEqual(["localhost_nps_accepted_pkts"]);
+    await withNetns("netns-test", async (ns) => {
+      const before = await execInNetns(ns, "iptables-restore", [], { input: rule });
+      expect(before.stderr).toContain("RULE_APPEND failed (No such file or directory)");
+      const made = await ensureNfacctCounters(ns, ["localhost_nps_accepted_pkts"]);
+      const tool = await listNfacctCounters(ns);
+      if (tool === null) {
+        // Without the nfacct tool nothing can be made; kube-proxy then writes no nfacct rules at all.
+        expect(made).toEqual([]);
+        return;
+      }
+      expect(made).toEqual(["localhost_nps_accepted_pkts"]);
+      expect(tool).toEqual(["localhost_nps_accepted_pkts"]);
+      expect(await execInNetns(ns, "iptables-restore", [], { input: rule })).toMatchObject({ code: 0, stderr: "" });
+    });
   });
 });
