@@ -163,19 +163,25 @@ function readFilterMaps(index: NftTableIndex, drafts: Map<string, PortDraft>, pr
  * chain; with Local it short-circuits pod and node-local sources to the service chain and sends the rest to the
  * local-… chain — or nowhere, when the node has no local endpoint.
  */
-function readExternalChain(index: NftTableIndex, chain: string): { next: string | null; masquerade: "always" | "never"; local: boolean } {
+function readExternalChain(
+  index: NftTableIndex, chain: string,
+): { next: string | null; shortCircuits: string[]; masquerade: "always" | "never"; local: boolean } {
   let masquerade: "always" | "never" = "never";
   let local = false;
   let next: string | null = null;
+  const shortCircuits: string[] = [];
   for (const { view } of ruleViews(index, chain)) {
     const conditional = view.saddr !== null || view.daddr !== null || view.fromLocalAddress;
     const target = view.verdict?.chain ?? null;
     if (target === KUBE_PROXY_NAMES.markMasqChain && !conditional) masquerade = "always";
-    else if (target !== null && target !== KUBE_PROXY_NAMES.markMasqChain && conditional) local = true;
+    else if (target !== null && target !== KUBE_PROXY_NAMES.markMasqChain && conditional) {
+      local = true;
+      shortCircuits.push(target);
+    }
     else if (target !== null && view.verdict?.kind === "goto" && !conditional) next = target;
   }
   if (next !== null && index.names.get(next)?.kind === "local") local = true;
-  return { next, masquerade, local };
+  return { next, shortCircuits, masquerade, local };
 }
 
 function finishPort(index: NftTableIndex, draft: PortDraft, problems: ModelProblem[]): ServicePortModel {
@@ -191,7 +197,7 @@ function finishPort(index: NftTableIndex, draft: PortDraft, problems: ModelProbl
     } else {
       const external = readExternalChain(index, entry.chain);
       if (external.next !== null) chains.push(external.next);
-      if (external.next !== null) reached.add(external.next);
+      for (const chain of [external.next, ...external.shortCircuits]) if (chain !== null) reached.add(chain);
       if (external.local) model.externalTrafficPolicy = "Local";
       masquerade = external.masquerade;
       const firewallKey = `${entry.vip} . ${model.protocol} . ${entry.port}`;

@@ -7,7 +7,7 @@
  * k/N). `probability` and `probabilityText` are therefore null for every endpoint and `share` carries the weight.
  */
 import type { EndpointModel, ModelProblem, Protocol } from "../kube-proxy/types";
-import { nftEndpointChainNameBase } from "./chain-names";
+import { nftEndpointChainNameBase, parseNftChainName } from "./chain-names";
 import { hostPort, KUBE_PROXY_NAMES, ruleViews, type NftTableIndex } from "./nft-table-index";
 import type { NftCounter } from "./types";
 
@@ -36,7 +36,7 @@ function readEndpoint(
 ): EndpointModel & { counted: boolean } {
   const rules = ruleViews(index, chain);
   const dnat = rules.find(({ view }) => view.dnatTo !== null);
-  const parts = index.names.get(chain);
+  const parts = index.names.get(chain) ?? parseNftChainName(chain);
   let address = dnat?.view.dnatTo ?? null;
   if (address === null) {
     address = parts?.endpoint ? addressFromName(parts.endpoint) : "";
