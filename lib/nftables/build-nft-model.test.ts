@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { ProxyModel, ServicePortModel } from "../kube-proxy/types";
 import { buildNftProxyModel } from "./build-nft-model";
-import { nftEndpointChainNameBase, nftServicePortChainNameBase } from "./chain-names";
+import { nftEndpointChainNameBase, nftServicePortChainNameBase } from "../kube-proxy/chain-names";
 import { parseNftRuleset } from "./parse-nft-ruleset";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

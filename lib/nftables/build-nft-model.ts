@@ -17,7 +17,8 @@
  *   `firewall-ips` names it (LoadBalancerSourceRanges); any other non-cluster IP is reported as an external IP.
  */
 import type { ModelProblem, PathKind, Protocol, ProxyModel, ServicePath, ServicePortModel } from "../kube-proxy/types";
-import { nftServicePortChainNameBase, type NftChainNameParts } from "./chain-names";
+import { nftServicePortChainNameBase } from "../kube-proxy/chain-names";
+import type { NftChainNameParts } from "./read-nft-chain-name";
 import { findNftProblems } from "./find-nft-problems";
 import { clusterMasquerade, readBalancing } from "./read-nft-balancing";
 import { findKubeProxyTable, hostPort, indexTable, KUBE_PROXY_NAMES, ruleViews, type NftTableIndex } from "./nft-table-index";

@@ -156,13 +156,39 @@ export function parseElementList(inner: readonly NftToken[]): NftSetElement[] {
   return elements;
 }
 
+/**
+ * Where each key sits in a set's element list. A node's `service-ips` map holds one element per service IP and port
+ * (tens of thousands on a large cluster), so a linear search per added element would make loading quadratic.
+ */
+const elementPositions = new WeakMap<NftSet, Map<string, number>>();
+
+function positionsOf(set: NftSet): Map<string, number> {
+  let positions = elementPositions.get(set);
+  if (!positions || positions.size !== set.elements.length) {
+    positions = new Map(set.elements.map((e, i) => [e.key, i]));
+    elementPositions.set(set, positions);
+  }
+  return positions;
+}
+
 /** Adds elements to a set, an element with the same key replacing the older one (as a map update does). */
 export function addElements(set: NftSet, elements: readonly NftSetElement[]): void {
+  const positions = positionsOf(set);
   for (const element of elements) {
-    const at = set.elements.findIndex((e) => e.key === element.key);
-    if (at >= 0) set.elements[at] = element;
-    else set.elements.push(element);
+    const at = positions.get(element.key);
+    if (at !== undefined) {
+      set.elements[at] = element;
+    } else {
+      positions.set(element.key, set.elements.length);
+      set.elements.push(element);
+    }
   }
+}
+
+/** Removes the elements with these keys. */
+export function deleteElements(set: NftSet, keys: ReadonlySet<string>): void {
+  set.elements = set.elements.filter((e) => !keys.has(e.key));
+  elementPositions.delete(set);
 }
 
 function singleString(tokens: readonly NftToken[], what: string): string {

@@ -2,7 +2,7 @@
  * The kube-proxy table of a parsed ruleset, indexed by name, with every rule read once, and the service ports its
  * maps name. Shared by the model builder and the problem finder.
  */
-import { parseNftChainName, type NftChainNameParts } from "./chain-names";
+import { parseNftChainName, type NftChainNameParts } from "./read-nft-chain-name";
 import { readNftRule, type NftRuleView } from "./read-nft-rule";
 import type { NftChain, NftRule, NftRuleset, NftSet, NftTable } from "./types";
 

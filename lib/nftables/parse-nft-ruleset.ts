@@ -7,7 +7,7 @@
  * Ordering is forgiven where a partial input needs it (a rule or element for a chain or set declared later, or never,
  * gives an undeclared one), syntax is not: anything that is not nft is refused with its line and column.
  */
-import { addElements, buildRule, parseChainBody, parseSetBody, readElementBlock } from "./nft-blocks";
+import { addElements, buildRule, deleteElements, parseChainBody, parseSetBody, readElementBlock } from "./nft-blocks";
 import {
   expectPunct,
   failAt,
@@ -253,7 +253,7 @@ function parseCommand(cursor: NftCursor, state: RulesetState, verb: NftToken): v
     }
     const set = known ?? setOf(entry, name, elements.some((e) => e.value !== null) ? "map" : "set", objectToken.line, false);
     if (adds) addElements(set, elements);
-    else set.elements = set.elements.filter((e) => !elements.some((d) => d.key === e.key));
+    else deleteElements(set, new Set(elements.map((e) => e.key)));
     return;
   }
 

@@ -7,7 +7,8 @@
  * k/N). `probability` and `probabilityText` are therefore null for every endpoint and `share` carries the weight.
  */
 import type { EndpointModel, ModelProblem, Protocol } from "../kube-proxy/types";
-import { nftEndpointChainNameBase, parseNftChainName } from "./chain-names";
+import { nftEndpointChainNameBase } from "../kube-proxy/chain-names";
+import { parseNftChainName } from "./read-nft-chain-name";
 import { hostPort, KUBE_PROXY_NAMES, ruleViews, type NftTableIndex } from "./nft-table-index";
 import type { NftCounter } from "./types";
 

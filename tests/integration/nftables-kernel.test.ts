@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNftProxyModel } from "@/lib/nftables/build-nft-model";
-import { nftEndpointChainNameBase, nftServicePortChainNameBase } from "@/lib/nftables/chain-names";
+import { nftEndpointChainNameBase, nftServicePortChainNameBase } from "@/lib/kube-proxy/chain-names";
 import { parseNftRuleset } from "@/lib/nftables/parse-nft-ruleset";
 import type { NftRulesetForm } from "@/lib/nftables/types";
 import type { ProxyModel } from "@/lib/kube-proxy/types";

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { nftEndpointChainNameBase, nftServicePortChainNameBase, parseNftChainName } from "./chain-names";
+import { nftEndpointChainNameBase, nftServicePortChainNameBase } from "../kube-proxy/chain-names";
+import { parseNftChainName } from "./read-nft-chain-name";
 
 const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../shared/corpus/nftables");
 
@@ -31,7 +32,7 @@ function readNameCases(): NameCase[] {
   return cases;
 }
 
-describe("kube-proxy nftables chain names", () => {
+describe("kube-proxy nftables chain names, computed and read back", () => {
   const cases = readNameCases();
 
   it("reads every case of kube-proxy's chain name unit tests", () => {
