@@ -1,0 +1,119 @@
+/**
+ * Reading a balancing chain (KUBE-SVC, KUBE-SVL, or an old KUBE-XLB that balances local endpoints itself):
+ * its ladder of `-j KUBE-SEP-…` rules, session affinity, and each endpoint's DNAT destination.
+ *
+ * With ClientIP affinity kube-proxy writes, before the ladder, one `-m recent --name KUBE-SEP-X --rcheck --seconds T
+ * --reap -j KUBE-SEP-X` rule per endpoint. Those rules have no probability but are not the ladder's catch-all: they
+ * send a returning client to the endpoint it had, and only connections that match none reach the ladder.
+ */
+import type { PacketCounters } from "../iptables/types";
+import { ENDPOINT_CHAIN_PREFIX } from "./chain-names";
+import { effectiveShares, ladderFaults, type LadderFault } from "./probability";
+import type { RuleFacts } from "./rule-facts";
+import { chainFacts, type TableIndex } from "./table-index";
+
+/** One rung of the ladder. */
+export interface LadderRung {
+  sepChain: string;
+  /** DNAT destination of the endpoint chain; the `-> ip:port` of the comment when the chain has none; else "". */
+  address: string;
+  /** True when `address` comes from the endpoint chain's DNAT rule. */
+  addressFromChain: boolean;
+  probabilityText: string | null;
+  probability: number | null;
+  share: number;
+  /** Counters of the rung plus those of its affinity rule: new connections this chain sent to the endpoint. */
+  counters: PacketCounters;
+  line: number;
+}
+
+export interface BalancingChain {
+  chain: string;
+  rungs: LadderRung[];
+  /** `--seconds` of the affinity rules, or null without affinity. */
+  affinitySeconds: number | null;
+  faults: LadderFault[];
+  /** Line of the first ladder rule, for problems about the ladder. */
+  line: number | null;
+  /** Rules that jump somewhere a balancing chain should not (kept out of the model, reported). */
+  unexpected: RuleFacts[];
+}
+
+/** Targets a balancing chain may hold besides endpoint chains. */
+const EXPECTED_TARGETS = /^(KUBE-MARK-MASQ|KUBE-MARK-DROP|KUBE-SVC-|KUBE-SVL-|KUBE-EXT-|KUBE-XLB-|KUBE-FW-)/;
+
+/**
+ * The DNAT destination of an endpoint chain, or null when it has none. Read from the rules directly: endpoint chains
+ * hold most rules of a large dump, and this is all the model needs of them.
+ */
+export function endpointDestination(index: TableIndex, sepChain: string): string | null {
+  const rules = index.chains.get(sepChain)?.rules;
+  if (rules === undefined) return null;
+  for (const rule of rules) {
+    if (rule.target !== "DNAT") continue;
+    for (const option of rule.options) {
+      if (option.name === "--to-destination" && option.owner === "target") return option.args[0] ?? null;
+    }
+  }
+  return null;
+}
+
+/** True when the chain jumps to endpoint chains itself (a KUBE-SVC/SVL chain, or an old KUBE-XLB with local endpoints). */
+export function balancesItself(index: TableIndex, chain: string): boolean {
+  return chainFacts(index, chain).some((f) => f.rule.target?.startsWith(ENDPOINT_CHAIN_PREFIX) === true);
+}
+
+/** Reads the ladder of a balancing chain. */
+export function readBalancingChain(index: TableIndex, chain: string): BalancingChain {
+  const rungs: LadderRung[] = [];
+  const affinity = new Map<string, PacketCounters>();
+  const unexpected: RuleFacts[] = [];
+  let affinitySeconds: number | null = null;
+
+  for (const facts of chainFacts(index, chain)) {
+    const target = facts.rule.target;
+    if (target === null) continue;
+    if (!target.startsWith(ENDPOINT_CHAIN_PREFIX)) {
+      if (!EXPECTED_TARGETS.test(target)) unexpected.push(facts);
+      continue;
+    }
+    if (facts.recentCheck) {
+      affinitySeconds ??= facts.recentSeconds;
+      const previous = affinity.get(target);
+      affinity.set(target, addCounters(previous, facts.rule.counters));
+      continue;
+    }
+    const probability = facts.probabilityText === null ? null : Number(facts.probabilityText);
+    const destination = endpointDestination(index, target);
+    rungs.push({
+      sepChain: target,
+      address: destination ?? facts.commentEndpoint ?? "",
+      addressFromChain: destination !== null,
+      probabilityText: facts.probabilityText,
+      probability: probability !== null && Number.isFinite(probability) ? probability : null,
+      share: 0,
+      counters: addCounters(undefined, facts.rule.counters),
+      line: facts.rule.line,
+    });
+  }
+
+  const ladder = rungs.map((r) => r.probability);
+  const shares = effectiveShares(ladder);
+  rungs.forEach((rung, i) => {
+    rung.share = shares[i]!;
+    const returning = affinity.get(rung.sepChain);
+    if (returning !== undefined) rung.counters = addCounters(rung.counters, returning);
+  });
+  return {
+    chain,
+    rungs,
+    affinitySeconds,
+    faults: ladderFaults(ladder),
+    line: rungs[0]?.line ?? null,
+    unexpected,
+  };
+}
+
+function addCounters(a: PacketCounters | undefined, b: PacketCounters | null): PacketCounters {
+  return { packets: (a?.packets ?? 0) + (b?.packets ?? 0), bytes: (a?.bytes ?? 0) + (b?.bytes ?? 0) };
+}

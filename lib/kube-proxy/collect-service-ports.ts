@@ -1,0 +1,96 @@
+/**
+ * Gathering everything that belongs to one service port before modelling it.
+ *
+ * The key of a service port is the hash in its chain names: KUBE-SVC-H, KUBE-SVL-H, KUBE-EXT-H, KUBE-FW-H and
+ * KUBE-XLB-H share H = hash(servicePortName + protocol). Chains are grouped by H whether they are declared or only
+ * jumped to; a filter-table verdict, which has no chain, is keyed by hashing the service port its comment names.
+ */
+import { ENDPOINT_CHAIN_PREFIX, splitServiceChainName, type ServiceChainPrefix } from "./chain-names";
+import { readFilterVerdicts, type FilterVerdict } from "./no-endpoints";
+import { NODEPORTS_CHAIN, SERVICES_CHAIN, type EntryRule } from "./service-paths";
+import { chainFacts, type TableIndex } from "./table-index";
+import { identifyServicePort, type HashCache, type ServicePortIdentity } from "./verify-chains";
+
+/** Everything known about one service port, before it is modelled. */
+export interface ServicePortDraft {
+  hash: string;
+  /** Service-level chains of the port, declared or jumped to. */
+  chains: Map<ServiceChainPrefix, string>;
+  /** KUBE-SERVICES and KUBE-NODEPORTS rules jumping into the chains, in input order. */
+  entries: EntryRule[];
+  verdicts: FilterVerdict[];
+}
+
+/** Groups a dump's service-level chains, entry rules and filter verdicts by service port. */
+export function collectServicePorts(nat: TableIndex, filter: TableIndex, cache: HashCache): Map<string, ServicePortDraft> {
+  const drafts = new Map<string, ServicePortDraft>();
+  const draftOf = (hash: string): ServicePortDraft => {
+    let draft = drafts.get(hash);
+    if (draft === undefined) {
+      draft = { hash, chains: new Map(), entries: [], verdicts: [] };
+      drafts.set(hash, draft);
+    }
+    return draft;
+  };
+  const addChain = (name: string): void => {
+    const split = splitServiceChainName(name);
+    if (split !== null) draftOf(split.hash).chains.set(split.prefix, name);
+  };
+
+  for (const name of nat.chains.keys()) addChain(name);
+  for (const target of nat.firstJumpTo.keys()) addChain(target);
+  for (const chain of [SERVICES_CHAIN, NODEPORTS_CHAIN]) {
+    for (const facts of chainFacts(nat, chain)) {
+      const split = facts.rule.target === null ? null : splitServiceChainName(facts.rule.target);
+      if (split !== null) draftOf(split.hash).entries.push({ chain, facts });
+    }
+  }
+  for (const verdict of readFilterVerdicts(filter)) {
+    draftOf(cache.servicePortHash(verdict.servicePortName, verdict.protocol)).verdicts.push(verdict);
+  }
+  return drafts;
+}
+
+/**
+ * Names the service port of a draft from the comments of its whole chain family — entry rules first, then its own
+ * chains, then the filter verdicts — and, only when none of those names one (large-cluster mode, stripped
+ * comments), the endpoint chains its ladders jump to.
+ */
+export function identifyDraft(draft: ServicePortDraft, nat: TableIndex, cache: HashCache): ServicePortIdentity {
+  const candidates: string[] = [];
+  const protocols: string[] = [];
+  const note = (name: string | null, protocol: string | null): void => {
+    if (name !== null && !candidates.includes(name)) candidates.push(name);
+    if (protocol !== null && !protocols.includes(protocol)) protocols.push(protocol);
+  };
+
+  for (const { facts } of draft.entries) note(facts.servicePortName, facts.protocol);
+  // The usual case: KUBE-SERVICES names the port and the hash confirms it.
+  if (candidates.length > 0) {
+    const identity = identifyServicePort(draft.hash, candidates, protocols, cache);
+    if (identity.verified) return identity;
+  }
+  const endpointChains: string[] = [];
+  for (const chain of draft.chains.values()) {
+    for (const facts of chainFacts(nat, chain)) {
+      note(facts.servicePortName, facts.protocol);
+      if (facts.rule.target?.startsWith(ENDPOINT_CHAIN_PREFIX)) endpointChains.push(facts.rule.target);
+    }
+  }
+  for (const verdict of draft.verdicts) note(verdict.servicePortName, verdict.protocol);
+
+  const identity = identifyServicePort(draft.hash, candidates, protocols, cache);
+  if (identity.verified) return identity;
+  // The endpoint chains say the same service port in their own comments and carry the protocol of their DNAT rule.
+  for (const sep of endpointChains) {
+    for (const facts of chainFacts(nat, sep)) note(facts.servicePortName, facts.protocol);
+  }
+  return identifyServicePort(draft.hash, candidates, protocols, cache);
+}
+
+/** The line of a chain's declaration, or of the first rule jumping to it when it was never declared. */
+export function chainLine(nat: TableIndex, chain: string): number | undefined {
+  const declared = nat.chains.get(chain);
+  if (declared !== undefined) return declared.line;
+  return nat.firstJumpTo.get(chain)?.line;
+}

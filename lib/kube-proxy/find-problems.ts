@@ -1,0 +1,79 @@
+/**
+ * Structural problems of a ruleset, found from its chains alone: kube-proxy chains that nothing jumps to, and jumps
+ * to kube-proxy chains that do not exist.
+ *
+ * The model is built from a whole dump. kube-proxy's partial-sync restore inputs leave unchanged chains out, so for
+ * them these findings are expected; the caller knows which kind of input it has.
+ */
+import { ENDPOINT_CHAIN_PREFIX, isChainHash, splitServiceChainName } from "./chain-names";
+import type { LadderFault } from "./probability";
+import { isJumpedTo, type TableIndex } from "./table-index";
+import type { ModelProblem } from "./types";
+
+/** True for KUBE-SVC/SVL/EXT/FW/XLB/SEP chains: those kube-proxy creates per service port or endpoint. */
+export function isServiceOrEndpointChain(name: string): boolean {
+  if (name.startsWith(ENDPOINT_CHAIN_PREFIX)) return isChainHash(name.slice(ENDPOINT_CHAIN_PREFIX.length));
+  return splitServiceChainName(name) !== null;
+}
+
+/** Orphan chains and dangling jumps of one table, in input order. */
+export function findChainProblems(index: TableIndex): ModelProblem[] {
+  const problems: ModelProblem[] = [];
+  const tableName = index.table?.name ?? "";
+  for (const chain of index.chains.values()) {
+    if (isServiceOrEndpointChain(chain.name) && !isJumpedTo(index, chain.name)) {
+      problems.push({ kind: "orphan-chain", chain: chain.name, line: chain.line, message: "no rule jumps to this chain" });
+    }
+  }
+  // Only kube-proxy's (and kubelet's KUBE-MARK-DROP) chains: other targets are extensions (DNAT, MARK, …) or chains
+  // of other components, which a capture limited to one table may legitimately lack.
+  const missing = new Set<string>();
+  for (const target of index.firstJumpTo.keys()) {
+    if (target.startsWith("KUBE-") && !index.chains.has(target)) missing.add(target);
+  }
+  if (missing.size === 0) return problems;
+  for (const chain of index.chains.values()) {
+    for (const rule of chain.rules) {
+      if (rule.target === null || !missing.has(rule.target)) continue;
+      problems.push({
+        kind: "dangling-jump",
+        chain: rule.target,
+        line: rule.line,
+        message: `${rule.chain} jumps to ${rule.target}, which does not exist in the ${tableName} table`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** A ladder fault as a problem of its balancing chain. */
+export function ladderProblem(chain: string, line: number | null, fault: LadderFault, servicePort: string | undefined): ModelProblem {
+  const at = line === null ? {} : { line };
+  const port = servicePort === undefined ? {} : { servicePort };
+  switch (fault.kind) {
+    case "falls-through":
+      return {
+        kind: "probability-ladder",
+        chain,
+        ...at,
+        ...port,
+        message: `the last balancing rule has a probability: ${(fault.lost * 100).toFixed(2)}% of new connections match no endpoint`,
+      };
+    case "unreachable":
+      return {
+        kind: "probability-ladder",
+        chain,
+        ...at,
+        ...port,
+        message: `a balancing rule without probability is not the last: rules from position ${fault.index + 1} on get no connections`,
+      };
+    case "uneven":
+      return {
+        kind: "probability-ladder",
+        chain,
+        ...at,
+        ...port,
+        message: `endpoint ${fault.index + 1} gets ${(fault.share * 100).toFixed(2)}% of new connections instead of ${(fault.expected * 100).toFixed(2)}%`,
+      };
+  }
+}

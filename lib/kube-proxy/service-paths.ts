@@ -1,0 +1,186 @@
+/**
+ * The ways into a service port: each KUBE-SERVICES / KUBE-NODEPORTS rule that jumps into its chain family, the hops
+ * a new connection then takes (KUBE-FW → KUBE-EXT → KUBE-SVC/KUBE-SVL, or an old KUBE-XLB) and whether it is marked
+ * for masquerade on the way.
+ *
+ * Masquerade rules moved over the years: inside KUBE-SERVICES next to the jump (≤1.21), inside KUBE-SVC for node
+ * ports (`--dport NODEPORT -j KUBE-MARK-MASQ`), in KUBE-NODEPORTS, and now in KUBE-EXT and KUBE-SVC. A masquerade
+ * rule applies to a path when its `-d` and `--dport` (if any) are the path's: the cluster-IP rule in KUBE-SVC
+ * (`-d VIP`) does not touch node-port traffic, which still has the node's address as destination at that point.
+ */
+import type { RuleOption } from "../iptables/types";
+import { splitServiceChainName } from "./chain-names";
+import { balancesItself } from "./balancing";
+import { joinHostPort, type RuleFacts } from "./rule-facts";
+import { chainFacts, type TableIndex } from "./table-index";
+import type { PathKind, ServicePath } from "./types";
+
+/** A rule of KUBE-SERVICES or KUBE-NODEPORTS jumping into a service port's chains. */
+export interface EntryRule {
+  chain: string;
+  facts: RuleFacts;
+}
+
+/** The paths of one service port and the addresses they reveal. */
+export interface ServicePathsRead {
+  paths: ServicePath[];
+  clusterIPs: string[];
+  externalIPs: string[];
+  loadBalancerIPs: string[];
+  nodePorts: number[];
+}
+
+export const NODEPORTS_CHAIN = "KUBE-NODEPORTS";
+export const SERVICES_CHAIN = "KUBE-SERVICES";
+const MARK_MASQ = "KUBE-MARK-MASQ";
+
+const KIND_ORDER: readonly PathKind[] = ["cluster-ip", "external-ip", "load-balancer", "node-port"];
+type Masquerade = ServicePath["masquerade"];
+const MASQUERADE_RANK: Record<Masquerade, number> = { never: 0, "off-cluster": 1, always: 2 };
+
+/** Key of the masquerade rules of an entry chain that go with a jump rule: same chain, destination, port, protocol. */
+export function entryMasqueradeKey(chain: string, facts: RuleFacts): string {
+  return `${chain}|${facts.destination ?? ""}|${facts.dport ?? ""}|${facts.protocol ?? ""}`;
+}
+
+/** Masquerade rules of KUBE-SERVICES and KUBE-NODEPORTS, by {@link entryMasqueradeKey}. */
+export function indexEntryMasquerade(index: TableIndex): Map<string, RuleFacts[]> {
+  const byKey = new Map<string, RuleFacts[]>();
+  for (const chain of [SERVICES_CHAIN, NODEPORTS_CHAIN]) {
+    for (const facts of chainFacts(index, chain)) {
+      if (facts.rule.target !== MARK_MASQ) continue;
+      const key = entryMasqueradeKey(chain, facts);
+      const list = byKey.get(key);
+      if (list === undefined) byKey.set(key, [facts]);
+      else list.push(facts);
+    }
+  }
+  return byKey;
+}
+
+function pathKind(entry: EntryRule, target: string): PathKind {
+  if (entry.chain === NODEPORTS_CHAIN) return "node-port";
+  switch (entry.facts.commentKind) {
+    case "cluster-ip":
+    case "external-ip":
+    case "load-balancer":
+      return entry.facts.commentKind;
+  }
+  // Large-cluster mode keeps KUBE-SERVICES comments, but a hand-written rule may lack one: read the target.
+  if (target.startsWith("KUBE-FW-")) return "load-balancer";
+  if (target.startsWith("KUBE-EXT-") || target.startsWith("KUBE-XLB-")) return "external-ip";
+  return "cluster-ip";
+}
+
+/**
+ * The next hop from a KUBE-FW/EXT/XLB chain, and the index of the rule that takes it. KUBE-FW passes allowed
+ * sources on with its first jump. KUBE-EXT (and KUBE-XLB) end with the jump external traffic takes; the jumps
+ * before it are for pod and node-local sources. Without an unconditional one (eTP=Local and no local endpoint)
+ * external traffic goes nowhere in nat: the filter table drops it.
+ */
+function nextHop(index: TableIndex, chain: string, hash: string): { chain: string; at: number } | null {
+  const facts = chainFacts(index, chain);
+  const isFirewall = chain.startsWith("KUBE-FW-");
+  let found: { chain: string; at: number } | null = null;
+  for (let i = 0; i < facts.length; i++) {
+    const target = facts[i]!.rule.target;
+    if (target === null || target === chain || splitServiceChainName(target)?.hash !== hash) continue;
+    if (isFirewall) return { chain: target, at: i };
+    if (facts[i]!.unconditional) found = { chain: target, at: i };
+  }
+  return found;
+}
+
+/** Scope of one masquerade rule, from the source conditions it adds to destination, port and protocol. */
+function masqueradeScope(facts: RuleFacts): Masquerade {
+  let negated = false;
+  let positive = false;
+  for (const option of facts.rule.options) {
+    if (isNeutralForMasquerade(option)) continue;
+    if (option.negated) negated = true;
+    else positive = true;
+  }
+  // `! -s POD_CIDR` (or `! -i cni0`, …): everything not from a pod. `-s 127.0.0.0/8`, `--src-type LOCAL`: only the
+  // node's own traffic, so remote clients keep their source address.
+  if (!negated && !positive) return "always";
+  return positive ? "never" : "off-cluster";
+}
+
+const MASQUERADE_NEUTRAL_NAMES = new Set([
+  "-m", "--match", "-j", "--jump", "-g", "--goto", "-c", "--set-counters",
+  "-p", "--protocol", "--dport", "--destination-port", "-d", "--destination", "--dst", "--dst-type",
+]);
+
+function isNeutralForMasquerade(option: RuleOption): boolean {
+  return option.owner === "comment" || option.owner === "target" || option.owner === "nfacct" || MASQUERADE_NEUTRAL_NAMES.has(option.name);
+}
+
+function applies(facts: RuleFacts, host: string | null, port: number | null): boolean {
+  if (facts.rule.target !== MARK_MASQ) return false;
+  if (facts.destination !== null && (facts.destinationNegated || facts.destination !== host)) return false;
+  return facts.dport === null || facts.dport === port;
+}
+
+function strongest(a: Masquerade, b: Masquerade): Masquerade {
+  return MASQUERADE_RANK[b] > MASQUERADE_RANK[a] ? b : a;
+}
+
+/** Reads every path into the service port with chain hash `hash`. */
+export function readServicePaths(
+  index: TableIndex,
+  entries: readonly EntryRule[],
+  entryMasquerade: Map<string, RuleFacts[]>,
+  hash: string,
+): ServicePathsRead {
+  const found: { path: ServicePath; line: number; host: string | null }[] = [];
+  const seen = new Set<string>();
+
+  for (const entry of entries) {
+    const target = entry.facts.rule.target!;
+    const kind = pathKind(entry, target);
+    const host = entry.facts.destinationNegated ? null : entry.facts.destination;
+    const port = entry.facts.dport;
+    const destination = kind === "node-port" && host === null ? `:${port ?? ""}` : joinHostPort(host ?? "", port ?? "");
+
+    let masquerade: Masquerade = "never";
+    for (const facts of entryMasquerade.get(entryMasqueradeKey(entry.chain, entry.facts)) ?? []) {
+      if (facts.rule.line < entry.facts.rule.line) masquerade = strongest(masquerade, masqueradeScope(facts));
+    }
+
+    const chains = [entry.chain, target];
+    let current = target;
+    for (;;) {
+      const hop = /^KUBE-(SVC|SVL)-/.test(current) || balancesItself(index, current) ? null : nextHop(index, current, hash);
+      const rules = chainFacts(index, current);
+      const until = hop === null ? rules.length : hop.at;
+      for (let i = 0; i < until; i++) {
+        if (applies(rules[i]!, kind === "node-port" ? null : host, port)) masquerade = strongest(masquerade, masqueradeScope(rules[i]!));
+      }
+      if (hop === null || chains.includes(hop.chain)) break;
+      chains.push(hop.chain);
+      current = hop.chain;
+    }
+
+    const path: ServicePath = { kind, destination, chains, masquerade };
+    const key = `${kind}|${destination}|${chains.join(">")}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    found.push({ path, line: entry.facts.rule.line, host });
+  }
+
+  found.sort((a, b) => KIND_ORDER.indexOf(a.path.kind) - KIND_ORDER.indexOf(b.path.kind) || a.line - b.line);
+  const read: ServicePathsRead = { paths: [], clusterIPs: [], externalIPs: [], loadBalancerIPs: [], nodePorts: [] };
+  for (const { path, host } of found) {
+    read.paths.push(path);
+    const list =
+      path.kind === "cluster-ip" ? read.clusterIPs : path.kind === "external-ip" ? read.externalIPs : path.kind === "load-balancer" ? read.loadBalancerIPs : null;
+    if (list !== null && host !== null && !list.includes(host)) list.push(host);
+  }
+  for (const entry of entries) {
+    if (entry.chain === NODEPORTS_CHAIN && entry.facts.dport !== null && !read.nodePorts.includes(entry.facts.dport)) {
+      read.nodePorts.push(entry.facts.dport);
+    }
+  }
+  read.nodePorts.sort((a, b) => a - b);
+  return read;
+}
