@@ -65,7 +65,8 @@ export function poolConfigFromUrl(url: string): pg.PoolConfig {
     user: decodeURIComponent(parsed.username) || undefined,
     password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
     database: decodeURIComponent(parsed.pathname.replace(/^\//, "")) || undefined,
-    ssl: sslmode === "require" || sslmode === "verify-full" ? { rejectUnauthorized: sslmode === "verify-full" } : undefined,
+    // libpq's sslmode: `require` encrypts without verifying the server; `verify-ca`/`verify-full` verify it.
+    ssl: sslmode === "require" || sslmode?.startsWith("verify-") ? { rejectUnauthorized: sslmode !== "require" } : undefined,
     allowExitOnIdle: true,
     max: 4,
   };

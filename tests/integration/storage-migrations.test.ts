@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createDb, openMigratedDb, type Db } from "@/lib/server/db";
+import { listMigrations, MIGRATE_COMMAND } from "@/lib/server/migrate-check";
+import { repoRoot } from "@/scripts/db-cli";
+import { migrateDatabase } from "@/scripts/db-migrate";
+import { resetDatabase } from "@/scripts/db-reset";
+import { createEmptyDatabase, createTestDatabase, providers, type ScratchDatabase } from "./support/databases";
+
+/** Every table the models define, as the app's code reaches them. */
+function countEveryModel(db: Db): Promise<number[]> {
+  return Promise.all([
+    db.cluster.count(),
+    db.ingestToken.count(),
+    db.node.count(),
+    db.chainBody.count(),
+    db.ruleset.count(),
+    db.rulesetChain.count(),
+    db.rulesetModel.count(),
+    db.snapshot.count(),
+    db.capture.count(),
+    db.ruleCounterSample.count(),
+    db.endpointTraffic.count(),
+    db.conntrackSample.count(),
+    db.flowAggregate.count(),
+    db.serviceChange.count(),
+    db.kubeEvent.count(),
+    db.kubeEventIp.count(),
+  ]);
+}
+
+describe.each(providers)("migrations on %s", (provider) => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()?.();
+  });
+
+  async function emptyDatabase(): Promise<ScratchDatabase> {
+    const scratch = await createEmptyDatabase(provider);
+    cleanups.push(scratch.drop);
+    return scratch;
+  }
+
+  async function open(url: string): Promise<Db> {
+    const db = await openMigratedDb(url, repoRoot);
+    cleanups.push(() => db.$disconnect());
+    return db;
+  }
+
+  it("applies every checked-in migration to an empty database, which the app then accepts", async () => {
+    const scratch = await emptyDatabase();
+    await migrateDatabase(scratch.url);
+    const db = await open(scratch.url);
+    expect(await countEveryModel(db)).toEqual(new Array(16).fill(0));
+    const applied = await db.$queryRawUnsafe<{ name: string }[]>(
+      "SELECT migration_name AS name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
+    );
+    expect(applied.map((row) => row.name)).toEqual(await listMigrations(provider, repoRoot));
+  });
+
+  it("refuses an unmigrated database with a message naming the command that fixes it", async () => {
+    const scratch = await emptyDatabase();
+    const [first] = await listMigrations(provider, repoRoot);
+    const refusal = openMigratedDb(scratch.url, repoRoot);
+    await expect(refusal).rejects.toThrow(MIGRATE_COMMAND);
+    await expect(refusal).rejects.toThrow(`not migrated: 1 migration(s) missing (${first})`);
+  });
+
+  it("refuses a database that lacks the latest migration, and one whose migration failed", async () => {
+    const database = await createTestDatabase(provider);
+    cleanups.push(database.drop);
+    const latest = (await listMigrations(provider, repoRoot)).at(-1) ?? "";
+
+    await database.db.$executeRaw`UPDATE _prisma_migrations SET finished_at = NULL WHERE migration_name = ${latest}`;
+    await expect(openMigratedDb(database.url, repoRoot)).rejects.toThrow(`has a failed migration (${latest})`);
+
+    await database.db.$executeRaw`DELETE FROM _prisma_migrations WHERE migration_name = ${latest}`;
+    await expect(openMigratedDb(database.url, repoRoot)).rejects.toThrow(`missing (${latest}). Run \`${MIGRATE_COMMAND}\``);
+  });
+
+  it("migrates again without changing anything and resets to empty", async () => {
+    const scratch = await emptyDatabase();
+    await migrateDatabase(scratch.url);
+    const writer = createDb(scratch.url);
+    cleanups.push(() => writer.$disconnect());
+    await writer.cluster.create({ data: { name: "kind" } });
+    await writer.$disconnect();
+
+    await migrateDatabase(scratch.url);
+    expect((await (await open(scratch.url)).cluster.findMany()).map((cluster) => cluster.name)).toEqual(["kind"]);
+
+    await resetDatabase(scratch.url);
+    expect(await countEveryModel(await open(scratch.url))).toEqual(new Array(16).fill(0));
+  });
+});
