@@ -225,9 +225,6 @@ CREATE INDEX "RulesetChain_chainDigest_idx" ON "RulesetChain"("chainDigest");
 CREATE INDEX "Snapshot_nodeId_family_firstSeen_idx" ON "Snapshot"("nodeId", "family", "firstSeen");
 
 -- CreateIndex
-CREATE INDEX "Snapshot_nodeId_lastSeen_idx" ON "Snapshot"("nodeId", "lastSeen");
-
--- CreateIndex
 CREATE INDEX "Snapshot_rulesetDigest_idx" ON "Snapshot"("rulesetDigest");
 
 -- CreateIndex
