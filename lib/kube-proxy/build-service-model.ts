@@ -10,10 +10,10 @@ import type { IptablesDump } from "../iptables/types";
 import { endpointChainName, servicePortChainName, splitServicePortName, type ServiceChainPrefix } from "./chain-names";
 import { balancesItself, readBalancingChain, type BalancingChain, type LadderRung } from "./balancing";
 import { chainLine, collectServicePorts, identifyDraft, type ServicePortDraft } from "./collect-service-ports";
-import { findChainProblems, ladderProblem } from "./find-problems";
+import { findChainProblems, ladderProblems } from "./find-problems";
 import { dropsForNoLocalEndpoints } from "./no-endpoints";
 import { indexEntryMasquerade, readServicePaths, SERVICES_CHAIN } from "./service-paths";
-import { chainFacts, findNatTable, findTable, indexTable, type TableIndex } from "./table-index";
+import { chainFacts, findNatTable, findTable, indexTable, isJumpedTo, type TableIndex } from "./table-index";
 import { createHashCache, isEndpointChainOf, type ServicePortIdentity } from "./verify-chains";
 import type { EndpointModel, ModelProblem, NoEndpointsVerdict, ProxyModel, ServicePortModel } from "./types";
 
@@ -27,6 +27,7 @@ export function buildProxyModel(dump: IptablesDump): ProxyModel {
 
   const servicePorts: ServicePortModel[] = [];
   for (const draft of collectServicePorts(nat, filter, cache).values()) {
+    if (isLeftover(draft, nat)) continue;
     const identity = identifyDraft(draft, nat, cache);
     servicePorts.push(buildServicePort(draft, identity, nat, entryMasquerade, problems));
   }
@@ -39,6 +40,19 @@ export function buildProxyModel(dump: IptablesDump): ProxyModel {
     (a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || compare(a.kind, b.kind) || compare(a.chain, b.chain),
   );
   return { mode: "iptables", family: dump.family, servicePorts, problems };
+}
+
+/**
+ * An empty service chain nothing jumps to (a stale chain kube-proxy failed to delete, or a hand-made one) is not a
+ * service port; find-problems reports it as an orphan. A chain with rules is kept even when unreferenced: in an
+ * excerpt of a ruleset it is still a service's ladder.
+ */
+function isLeftover(draft: ServicePortDraft, nat: TableIndex): boolean {
+  if (draft.entries.length > 0 || draft.verdicts.length > 0) return false;
+  for (const chain of draft.chains.values()) {
+    if (isJumpedTo(nat, chain) || (nat.chains.get(chain)?.rules.length ?? 0) > 0) return false;
+  }
+  return true;
 }
 
 function compare(a: string, b: string): number {
@@ -73,7 +87,7 @@ function buildServicePort(
   let affinitySeconds: number | null = null;
   for (const { chain: ladder, via } of balancing) {
     affinitySeconds ??= ladder.affinitySeconds;
-    for (const fault of ladder.faults) problems.push(ladderProblem(ladder.chain, ladder.line, fault, servicePort));
+    problems.push(...ladderProblems(ladder.chain, ladder.line, ladder.faults, servicePort));
     for (const facts of ladder.unexpected) {
       problems.push({
         kind: "unparsed-rule",

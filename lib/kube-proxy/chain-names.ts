@@ -48,7 +48,7 @@ const sha256: (text: string) => Uint8Array =
 
 /**
  * The first `length` characters of the RFC 4648 base32 encoding (standard alphabet, as Go's base32.StdEncoding)
- * of `bytes`. Only whole 5-bit groups are needed here: 16 characters use the first 10 bytes, 8 the first 5.
+ * of `bytes`, without padding. kube-proxy's 16 characters are the first 10 bytes of the hash, its 8 the first 5.
  */
 export function base32Prefix(bytes: Uint8Array, length: number): string {
   let out = "";
@@ -62,6 +62,8 @@ export function base32Prefix(bytes: Uint8Array, length: number): string {
       bits -= 5;
     }
   }
+  // A last group of fewer than 5 bits is padded with zeros on the right.
+  if (bits > 0 && out.length < length) out += BASE32_ALPHABET[(buffer << (5 - bits)) & 31];
   return out;
 }
 

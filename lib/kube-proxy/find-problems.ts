@@ -46,34 +46,35 @@ export function findChainProblems(index: TableIndex): ModelProblem[] {
   return problems;
 }
 
-/** A ladder fault as a problem of its balancing chain. */
-export function ladderProblem(chain: string, line: number | null, fault: LadderFault, servicePort: string | undefined): ModelProblem {
-  const at = line === null ? {} : { line };
-  const port = servicePort === undefined ? {} : { servicePort };
-  switch (fault.kind) {
-    case "falls-through":
-      return {
-        kind: "probability-ladder",
-        chain,
-        ...at,
-        ...port,
-        message: `the last balancing rule has a probability: ${(fault.lost * 100).toFixed(2)}% of new connections match no endpoint`,
-      };
-    case "unreachable":
-      return {
-        kind: "probability-ladder",
-        chain,
-        ...at,
-        ...port,
-        message: `a balancing rule without probability is not the last: rules from position ${fault.index + 1} on get no connections`,
-      };
-    case "uneven":
-      return {
-        kind: "probability-ladder",
-        chain,
-        ...at,
-        ...port,
-        message: `endpoint ${fault.index + 1} gets ${(fault.share * 100).toFixed(2)}% of new connections instead of ${(fault.expected * 100).toFixed(2)}%`,
-      };
+/** The faults of a balancing chain's ladder as problems: one per fault, all uneven shares in one. */
+export function ladderProblems(
+  chain: string,
+  line: number | null,
+  faults: readonly LadderFault[],
+  servicePort: string | undefined,
+): ModelProblem[] {
+  const base = { kind: "probability-ladder" as const, chain, ...(line === null ? {} : { line }), ...(servicePort === undefined ? {} : { servicePort }) };
+  const problems: ModelProblem[] = [];
+  const uneven: string[] = [];
+  let expected = 0;
+  for (const fault of faults) {
+    switch (fault.kind) {
+      case "falls-through":
+        problems.push({ ...base, message: `the last balancing rule has a probability: ${percent(fault.lost)} of new connections match no endpoint` });
+        break;
+      case "unreachable":
+        problems.push({ ...base, message: `a balancing rule without probability is not the last: rules from position ${fault.index + 1} on get no connections` });
+        break;
+      case "uneven":
+        uneven.push(`endpoint ${fault.index + 1} gets ${percent(fault.share)}`);
+        expected = fault.expected;
+        break;
+    }
   }
+  if (uneven.length > 0) problems.push({ ...base, message: `uneven ladder: ${uneven.join(", ")} instead of ${percent(expected)} each` });
+  return problems;
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(2)}%`;
 }
