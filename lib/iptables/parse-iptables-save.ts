@@ -15,7 +15,7 @@
  * throws; a last-resort guard turns an unexpected exception into an `internal error` value (the fuzz tests check
  * that none occurs).
  */
-import { tokenizeRuleRange } from "./tokenize-rule";
+import { hasTab, newTokenizerContext, readNumber, tokenizeRuleInto, type TokenizerContext } from "./tokenize-rule";
 import type {
   Chain,
   ChainDeletion,
@@ -117,6 +117,10 @@ function parseOrFail(input: string, options: ParseOptions): IptablesDump {
   const seenTables = new Map<string, number>();
   let open: TableState | null = null;
   let sawIPv6 = false;
+  const context = newTokenizerContext(input);
+  let lastChain: Chain | null = null;
+  let lastChainTable: TableState | null = null;
+  const tokens = context.tokens;
 
   // Position of the line being read, for errors.
   let lineNo = 0;
@@ -213,33 +217,46 @@ function parseOrFail(input: string, options: ParseOptions): IptablesDump {
     }
     const command = input.charCodeAt(ruleStart + 1);
     const nameStart = skipBlanks(input, ruleStart + 2, lineEnd);
-    const nameEnd = wordEnd(input, nameStart, lineEnd);
+    const nameEnd = wordEnd(input, nameStart, lineEnd, context);
     switch (command) {
       case 65 /* A */: {
         if (nameStart === nameEnd) fail("-A without chain name", ruleStart);
-        const chainName = input.slice(nameStart, nameEnd);
-        checkChainName(chainName, nameStart, fail);
+        // Rules come grouped by chain: most lines name the chain of the line before, so skip the lookup then.
+        let chain: Chain;
+        if (
+          lastChain !== null &&
+          lastChainTable === state &&
+          nameEnd - nameStart === lastChain.name.length &&
+          input.startsWith(lastChain.name, nameStart)
+        ) {
+          chain = lastChain;
+        } else {
+          const chainName = input.slice(nameStart, nameEnd);
+          chain = state.byName.get(chainName) ?? newUndeclaredChain(state, chainName, nameStart, lineNo, fail);
+          lastChain = chain;
+          lastChainTable = state;
+        }
         // `text` is everything after `-A CHAIN ` (one separating blank), verbatim.
         const textStart = nameEnd < lineEnd ? nameEnd + 1 : lineEnd;
-        const tokens = tokenizeRuleRange(input, textStart, lineEnd);
-        if (!tokens.ok) fail(tokens.reason, textStart + tokens.offset);
-        const tokenized = tokens.rule;
-        if (prefixCounters !== null && tokenized.counters !== null) {
-          fail("counters given twice ([p:b] and -c)", textStart + (tokenized.countersOffset ?? 0));
+        if (!tokenizeRuleInto(context, textStart, lineEnd)) {
+          fail(tokens.error as string, tokens.errorAt);
         }
-        if (tokenized.ipv6) sawIPv6 = true;
+        const cut = tokens.cutStart >= 0;
+        if (cut && prefixCounters !== null) fail("counters given twice ([p:b] and -c)", tokens.cutStart);
         const rule: Rule = {
-          chain: chainName,
-          text: tokenized.text,
-          counters: prefixCounters ?? tokenized.counters,
+          chain: chain.name,
+          text: cut
+            ? input.slice(textStart, tokens.cutStart) + input.slice(tokens.cutEnd, lineEnd)
+            : input.slice(textStart, lineEnd),
+          counters: prefixCounters ?? (tokens.counters === null ? null : sharedCounters(tokens.counters)),
           line: lineNo,
-          options: tokenized.options,
-          matchModules: tokenized.matchModules,
-          target: tokenized.target,
-          goto: tokenized.goto,
+          options: tokens.options,
+          matchModules: tokens.matchModules,
+          target: tokens.target,
+          goto: tokens.goto,
         };
-        if (tokenized.countersOffset !== undefined) rule.countersOffset = tokenized.countersOffset;
-        chainForRule(state, chainName, lineNo).rules.push(rule);
+        if (cut) rule.countersOffset = tokens.cutStart - textStart;
+        chain.rules.push(rule);
         break;
       }
       case 78 /* N */: {
@@ -294,7 +311,7 @@ function parseOrFail(input: string, options: ParseOptions): IptablesDump {
 
   const dump: IptablesDump = {
     format,
-    family: options.family ?? (sawIPv6 ? "ipv6" : "ipv4"),
+    family: options.family ?? (sawIPv6 || context.sawIPv6 ? "ipv6" : "ipv4"),
     tables,
   };
   if (comments.length > 0) dump.comments = comments;
@@ -334,14 +351,23 @@ function finishTable(state: TableState): Table {
   return table;
 }
 
-function chainForRule(state: TableState, name: string, line: number): Chain {
-  let chain = state.byName.get(name);
-  if (chain === undefined) {
-    chain = { name, policy: null, counters: null, declared: false, line, rules: [] };
-    state.byName.set(name, chain);
-    state.undeclared.push(chain);
-  }
+/** A chain first met in a rule (grep excerpts, partial listings): kept, marked undeclared. */
+function newUndeclaredChain(state: TableState, name: string, at: number, line: number, fail: Fail): Chain {
+  checkChainName(name, at, fail);
+  const chain: Chain = { name, policy: null, counters: null, declared: false, line, rules: [] };
+  state.byName.set(name, chain);
+  state.undeclared.push(chain);
   return chain;
+}
+
+/**
+ * `[0:0]` is the counter of most rules in a quiet table; one shared object stands for all of them (parsed dumps are
+ * read-only, see tokenize-rule.ts).
+ */
+const ZERO_COUNTERS: PacketCounters = { packets: 0, bytes: 0 };
+
+function sharedCounters(counters: PacketCounters): PacketCounters {
+  return counters.packets === 0 && counters.bytes === 0 ? ZERO_COUNTERS : counters;
 }
 
 function declareChain(
@@ -416,7 +442,7 @@ function readBracketCounters(input: string, i: number, lineEnd: number, fail: Fa
   if (j === bytesStart || j - bytesStart > 20 || j >= lineEnd || input.charCodeAt(j) !== RIGHT_BRACKET) {
     fail("counters must be [packets:bytes] with numbers", i);
   }
-  return { packets: Number(input.slice(packetsStart, packetsEnd)), bytes: Number(input.slice(bytesStart, j)) };
+  return sharedCounters({ packets: readNumber(input, packetsStart, packetsEnd), bytes: readNumber(input, bytesStart, j) });
 }
 
 /** Optional `-c PKTS BYTES` at the end of a `-P` line (`iptables -S -v`). */
@@ -440,7 +466,7 @@ function readInlineCounters(
     for (let d = start; d < j; d++) {
       if (!isDigit(input.charCodeAt(d))) fail("counters must be numbers", start);
     }
-    values.push(Number(input.slice(start, j)));
+    values.push(readNumber(input, start, j));
   }
   expectLineEnd(input, j, lineEnd, fail);
   return { packets: values[0] as number, bytes: values[1] as number };
@@ -471,8 +497,12 @@ function skipBlanks(input: string, i: number, end: number): number {
   return i;
 }
 
-/** End of the blank-delimited word starting at `i`. */
-function wordEnd(input: string, i: number, end: number): number {
+/** End of the blank-delimited word starting at `i` (by native search when the line has no tab). */
+function wordEnd(input: string, i: number, end: number, context?: TokenizerContext): number {
+  if (context !== undefined && !hasTab(context, i, end)) {
+    const blank = input.indexOf(" ", i);
+    return blank < 0 || blank > end ? end : blank;
+  }
   while (i < end) {
     const c = input.charCodeAt(i);
     if (c === SPACE || c === TAB) break;

@@ -1,0 +1,112 @@
+/**
+ * A large, realistic `iptables-save -c -t nat` dump of a kube-proxy node, generated in memory — for performance tests
+ * and benchmarks, which must not ship 25 MB fixtures.
+ *
+ * The shape follows kube-proxy's iptables mode as read back by iptables-save: canonical option order, `/32` masks,
+ * quoted comments, `-m tcp` inserted, probabilities at 11 decimals after the kernel's 31-bit rounding, and chain names
+ * that are kube-proxy's real hashes (so a model built on it verifies them). With the defaults, 10k services of 5
+ * endpoints give ~230k lines and ~25 MB, the size named in DESIGN.md's budget.
+ */
+import { createHash } from "node:crypto";
+
+export interface SyntheticDumpOptions {
+  services?: number;
+  endpointsPerService?: number;
+  /** Write `[p:b]` counters (as `iptables-save -c` does); default true. */
+  counters?: boolean;
+}
+
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/** kube-proxy's chain suffix: base32 (RFC 4648) of sha256(input), first 16 characters. */
+function chainHash(input: string): string {
+  const digest = createHash("sha256").update(input).digest();
+  let out = "";
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of digest) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < 16) {
+      out += BASE32[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    if (out.length >= 16) break;
+    buffer &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+/** `%0.10f` by kube-proxy, stored as round(p·2^31) by the kernel, printed with 11 decimals by iptables-save. */
+function probabilityText(p: number): string {
+  const written = Number(p.toFixed(10));
+  return (Math.round(written * 2 ** 31) / 2 ** 31).toFixed(11);
+}
+
+/** Generates the dump text (see the module comment). Deterministic for given options. */
+export function syntheticKubeProxyDump(options: SyntheticDumpOptions = {}): string {
+  const services = options.services ?? 10_000;
+  const perService = options.endpointsPerService ?? 5;
+  const withCounters = options.counters ?? true;
+  const declarations: string[] = [
+    ":PREROUTING ACCEPT [1204:72240]",
+    ":INPUT ACCEPT [0:0]",
+    ":OUTPUT ACCEPT [3321:199260]",
+    ":POSTROUTING ACCEPT [4401:264060]",
+    ":KUBE-MARK-MASQ - [0:0]",
+    ":KUBE-NODEPORTS - [0:0]",
+    ":KUBE-POSTROUTING - [0:0]",
+    ":KUBE-SERVICES - [0:0]",
+  ];
+  const prefix = (packets: number): string => (withCounters ? `[${packets}:${packets * 60}] ` : "");
+  const serviceRules: string[] = [
+    `${prefix(1204)}-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
+    `${prefix(3321)}-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
+    `${prefix(4401)}-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING`,
+    `${prefix(12)}-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000`,
+    `${prefix(4401)}-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN`,
+    `${prefix(12)}-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0`,
+    `${prefix(12)}-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`,
+  ];
+  const chainRules: string[] = [];
+  for (let s = 0; s < services; s++) {
+    const namespace = `team-${s % 97}`;
+    const name = `svc-${s}`;
+    const spn = `${namespace}/${name}:http`;
+    const svcChain = `KUBE-SVC-${chainHash(`${spn}tcp`)}`;
+    const vip = `10.96.${(s >> 8) & 255}.${s & 255}`;
+    declarations.push(`:${svcChain} - [0:0]`);
+    serviceRules.push(
+      `${prefix(s % 50)}-A KUBE-SERVICES -d ${vip}/32 -p tcp -m comment --comment "${spn} cluster IP" -m tcp --dport 80 -j ${svcChain}`,
+    );
+    chainRules.push(
+      `${prefix(0)}-A ${svcChain} ! -s 10.244.0.0/16 -d ${vip}/32 -p tcp -m comment --comment "${spn} cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ`,
+    );
+    for (let e = 0; e < perService; e++) {
+      const index = s * perService + e;
+      const endpoint = `10.244.${(index >> 8) & 255}.${index & 255}:8080`;
+      const sepChain = `KUBE-SEP-${chainHash(`${spn}tcp${endpoint}`)}`;
+      declarations.push(`:${sepChain} - [0:0]`);
+      const statistic =
+        e < perService - 1 ? ` -m statistic --mode random --probability ${probabilityText(1 / (perService - e))}` : "";
+      chainRules.push(
+        `${prefix(index % 13)}-A ${svcChain} -m comment --comment "${spn} -> ${endpoint}"${statistic} -j ${sepChain}`,
+        `${prefix(0)}-A ${sepChain} -s ${endpoint.slice(0, -5)}/32 -m comment --comment "${spn}" -j KUBE-MARK-MASQ`,
+        `${prefix(index % 13)}-A ${sepChain} -p tcp -m comment --comment "${spn}" -m tcp -j DNAT --to-destination ${endpoint}`,
+      );
+    }
+  }
+  serviceRules.push(
+    `${prefix(3)}-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`,
+  );
+  return [
+    "# Generated by iptables-save v1.8.9 (nf_tables) on Fri Nov 27 10:00:00 2026",
+    "*nat",
+    ...declarations,
+    ...serviceRules,
+    ...chainRules,
+    "COMMIT",
+    "# Completed on Fri Nov 27 10:00:00 2026",
+    "",
+  ].join("\n");
+}
