@@ -2,6 +2,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseIptablesSave } from "../../lib/iptables/parse-iptables-save";
+import { buildProxyModel } from "../../lib/kube-proxy/build-service-model";
+import type { ProxyModel, ServicePortModel } from "../../lib/kube-proxy/types";
 import { execInNetns, withNetns } from "../netns/netns";
 import { ensureNfacctCounters } from "../netns/nfacct";
 import { IPTABLES_CORPUS_DIR } from "./corpus-fixtures";
@@ -184,5 +187,49 @@ describe("a partial sync in the kernel", () => {
     expect(afterPartial).toContain("--to-destination 10.10.2.7:80");
     expect(afterPartial).not.toContain("10.10.2.2");
     expect(afterPartial).not.toContain("kube-ops-view");
+  });
+});
+
+describe("natwatch's model of the kernel's read-back", () => {
+  let model: ProxyModel;
+  const port = (name: string): ServicePortModel => {
+    const found = model.servicePorts.find((sp) => sp.name === name);
+    if (!found) throw new Error(`service port ${name} missing from the model`);
+    return found;
+  };
+
+  beforeAll(() => {
+    const parsed = parseIptablesSave(saved);
+    if (!parsed.ok) throw new Error(`parse failed: ${parsed.error.reason} at line ${parsed.error.line}`);
+    model = buildProxyModel(parsed.dump);
+  });
+
+  it("finds the seed's three endpoints with a third of new connections each, chains proven by hash", () => {
+    const sp = port("default/svc-clusterip:svc-webport");
+    expect(sp.svcChain).toBe("KUBE-SVC-KBDEBIL6IU6WL7RF");
+    expect(sp.chainVerified).toBe(true);
+    expect(sp.clusterIPs).toEqual(["10.200.1.201"]);
+    expect(sp.endpoints.map((e) => e.address)).toEqual(["10.10.1.2:80", "10.10.2.2:80", "10.10.3.3:80"]);
+    expect(sp.endpoints.map((e) => e.probabilityText)).toEqual(["0.33333333349", "0.50000000000", null]);
+    for (const ep of sp.endpoints) {
+      expect(ep.chainVerified).toBe(true);
+      expect(ep.share).toBeCloseTo(1 / 3, 6);
+    }
+  });
+
+  it("models the NodePort path, affinity and the Local policy of the other services", () => {
+    const opsView = port("kube-system/kube-ops-view:http");
+    expect(opsView.nodePorts).toEqual([30000]);
+    const destinations = opsView.paths.map((p) => `${p.kind} ${p.destination} ${p.chains.join(">")}`);
+    expect(destinations).toContain("cluster-ip 10.200.1.253:8080 KUBE-SERVICES>KUBE-SVC-7EJNTS7AENER2WX5");
+    expect(destinations).toContain("node-port :30000 KUBE-NODEPORTS>KUBE-EXT-7EJNTS7AENER2WX5>KUBE-SVC-7EJNTS7AENER2WX5");
+    const store = port("shop/storefront:https");
+    expect(store.affinitySeconds).toBe(10800);
+    expect(store.externalTrafficPolicy).toBe("Local");
+    expect(store.fwChain).toMatch(/^KUBE-FW-/);
+    expect(store.svlChain).toMatch(/^KUBE-SVL-/);
+    expect(store.chainVerified).toBe(true);
+    expect(port("kube-system/kube-dns:dns").protocol).toBe("udp");
+    expect(model.problems.filter((p) => p.kind !== "orphan-chain")).toEqual([]);
   });
 });
