@@ -25,7 +25,6 @@ import type { PacketCounters, RuleOption } from "./types";
 const TAB = 9;
 const SPACE = 32;
 const BANG = 33;
-const QUOTE = 34;
 const DASH = 45;
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
@@ -536,12 +535,12 @@ function buildOption(
 
 function sharedModules(context: TokenizerContext): string[] {
   let node = context.modules;
-  for (const module of context.ruleModules) {
+  for (const moduleName of context.ruleModules) {
     if (node.next === null) node.next = new Map();
-    let child = node.next.get(module);
+    let child = node.next.get(moduleName);
     if (child === undefined) {
-      child = { list: [...node.list, module], next: null };
-      node.next.set(module, child);
+      child = { list: [...node.list, moduleName], next: null };
+      node.next.set(moduleName, child);
     }
     node = child;
   }
