@@ -149,6 +149,10 @@ describe("buildNftProxyModel on 001, the services of iptables 006", () => {
     expect(model(fixture("001-listing.nft"))).toEqual(m);
     expect(model(fixture("001-listing-handles.nft"))).toEqual(m);
   });
+
+  it("finds the kube-proxy table in a node's whole ruleset", () => {
+    expect(model(fixture("ruleset-with-iptables-nft.nft"))).toEqual(m);
+  });
 });
 
 describe("buildNftProxyModel follows the evolution of iptables 007–015", () => {

@@ -4,10 +4,12 @@
  * (`add chain … { … }`, `add element … { … }`).
  */
 import {
+  compact,
   expectPunct,
   failAt,
   isPunct,
   joinTokens,
+  lastToken,
   peek,
   readBraced,
   readStatement,
@@ -200,9 +202,10 @@ function singleString(tokens: readonly NftToken[], what: string): string {
 /** After `chain NAME {`: hook, policy, comment and rules up to the closing `}` (consumed). */
 export function parseChainBody(cursor: NftCursor, chain: NftChain, family: NftFamily): void {
   for (;;) {
+    compact(cursor);
     skipSeparators(cursor);
     const token = peek(cursor);
-    if (token === undefined) failAt(`'}' missing at the end of chain ${chain.name}`, cursor.tokens[cursor.tokens.length - 1]);
+    if (token === undefined) failAt(`'}' missing at the end of chain ${chain.name}`, lastToken(cursor));
     if (isPunct(token, "}")) {
       cursor.pos++;
       return;
@@ -237,9 +240,10 @@ export function parseChainBody(cursor: NftCursor, chain: NftChain, family: NftFa
 /** After `set NAME {` or `map NAME {`: its properties and elements up to the closing `}` (consumed). */
 export function parseSetBody(cursor: NftCursor, set: NftSet): void {
   for (;;) {
+    compact(cursor);
     skipSeparators(cursor);
     const token = peek(cursor);
-    if (token === undefined) failAt(`'}' missing at the end of set ${set.name}`, cursor.tokens[cursor.tokens.length - 1]);
+    if (token === undefined) failAt(`'}' missing at the end of set ${set.name}`, lastToken(cursor));
     if (isPunct(token, "}")) {
       cursor.pos++;
       return;

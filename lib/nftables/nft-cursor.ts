@@ -4,22 +4,34 @@
  * A syntax failure deep inside a block unwinds to `parseNftRuleset` as a thrown `NftSyntaxFailure` value, which turns
  * it into an `NftParseError`; nothing outside this folder ever sees it thrown.
  */
-import type { NftToken } from "./tokenize-nft";
+import { isTokenizeFailure, type NftScanner, type NftToken } from "./tokenize-nft";
 
+/**
+ * Tokens read ahead of the parser. `tokens[pos]` is the next one; `compact` drops those already parsed, so the buffer
+ * holds one statement, not the whole input.
+ */
 export interface NftCursor {
   tokens: NftToken[];
   pos: number;
+  scan: NftScanner;
+  /** The last token scanned, for failures at the end of input. */
+  last: NftToken | undefined;
 }
 
-/** A failure at a token (or at the end of input when `token` is null). */
+export function createCursor(scan: NftScanner): NftCursor {
+  return { tokens: [], pos: 0, scan, last: undefined };
+}
+
+/** A failure at a position of the input. */
 export interface NftSyntaxFailure {
   nftSyntaxFailure: true;
   reason: string;
-  token: NftToken | null;
+  line: number;
+  column: number;
 }
 
-export function failAt(reason: string, token: NftToken | null | undefined): never {
-  const failure: NftSyntaxFailure = { nftSyntaxFailure: true, reason, token: token ?? null };
+export function failAt(reason: string, token: Pick<NftToken, "line" | "column"> | null | undefined): never {
+  const failure: NftSyntaxFailure = { nftSyntaxFailure: true, reason, line: token?.line ?? 1, column: token?.column ?? 1 };
   throw failure;
 }
 
@@ -28,12 +40,34 @@ export function isSyntaxFailure(value: unknown): value is NftSyntaxFailure {
 }
 
 export function peek(cursor: NftCursor): NftToken | undefined {
+  while (cursor.pos >= cursor.tokens.length) {
+    const token = cursor.scan();
+    if (token === null) return undefined;
+    if (isTokenizeFailure(token)) failAt(token.reason, token);
+    cursor.tokens.push(token);
+    cursor.last = token;
+  }
   return cursor.tokens[cursor.pos];
 }
 
-/** The last token, for failures at the end of input. */
+/** The next token, consumed. */
+export function next(cursor: NftCursor): NftToken | undefined {
+  const token = peek(cursor);
+  if (token !== undefined) cursor.pos++;
+  return token;
+}
+
+/** Forgets the tokens already parsed. Only between statements: nothing may hold a position across it. */
+export function compact(cursor: NftCursor): void {
+  if (cursor.pos > 0) {
+    cursor.tokens = cursor.tokens.slice(cursor.pos);
+    cursor.pos = 0;
+  }
+}
+
+/** The last token scanned, for failures at the end of input. */
 export function lastToken(cursor: NftCursor): NftToken | undefined {
-  return cursor.tokens[cursor.tokens.length - 1];
+  return cursor.last;
 }
 
 export function isPunct(token: NftToken | undefined, punct: string): boolean {

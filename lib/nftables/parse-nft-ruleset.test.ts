@@ -136,6 +136,21 @@ describe("parseNftRuleset on nft list output", () => {
   });
 });
 
+describe("parseNftRuleset on a whole node ruleset", () => {
+  it("reads iptables-nft's tables beside kube-proxy's, xt matches and all", () => {
+    const ruleset = parsed(fixture("ruleset-with-iptables-nft.nft"));
+    expect(ruleset.tables.map((t) => `${t.family} ${t.name}`)).toEqual(["ip filter", "ip nat", "ip kube-proxy"]);
+    const nat = ruleset.tables[1]!;
+    const services = nat.chains.find((c) => c.name === "KUBE-SERVICES")!;
+    const iptables = readFileSync(path.resolve(corpus, "../iptables/109_legacy_TestTerminatingEndpointsTrafficPolicyCluster_ready_endpoints_exist.txt"), "utf8");
+    expect(services.rules).toHaveLength(iptables.split("\n").filter((l) => l.startsWith("-A KUBE-SERVICES ")).length);
+    expect(services.rules[0]!.counter).toEqual({ packets: 0, bytes: 0 });
+    const affinity = nat.chains.flatMap((c) => c.rules).filter((r) => r.text.includes("xt match recent"));
+    expect(affinity.length).toBeGreaterThan(0);
+    expect(kubeProxy(ruleset).chains).toHaveLength(kubeProxy(parsed(read("001_TestOverallNFTablesRules.nft"))).chains.length);
+  });
+});
+
 describe("parseNftRuleset applies commands in order", () => {
 
   it("flushes and deletes chains, inserts rules first, deletes elements", () => {

@@ -9,12 +9,16 @@
  */
 import { addElements, buildRule, deleteElements, parseChainBody, parseSetBody, readElementBlock } from "./nft-blocks";
 import {
+  compact,
+  createCursor,
   expectPunct,
   failAt,
   isPunct,
   isSeparator,
   isSyntaxFailure,
   joinTokens,
+  lastToken,
+  next,
   peek,
   readBraced,
   readHeader,
@@ -23,7 +27,7 @@ import {
   takeHandle,
   type NftCursor,
 } from "./nft-cursor";
-import { tokenizeNft, type NftToken } from "./tokenize-nft";
+import { scanNft, type NftToken } from "./tokenize-nft";
 import type { NftChain, NftFamily, NftParseError, NftParseResult, NftSet, NftTable } from "./types";
 
 const FAMILIES = new Set<string>(["ip", "ip6", "inet", "arp", "bridge", "netdev"]);
@@ -92,9 +96,10 @@ function splitTableRef(words: readonly NftToken[], names: number, at: NftToken):
 function parseTableBody(cursor: NftCursor, entry: TableState): void {
   const { table } = entry;
   for (;;) {
+    compact(cursor);
     skipSeparators(cursor);
     const token = peek(cursor);
-    if (token === undefined) failAt(`'}' missing at the end of table ${table.name}`, cursor.tokens[cursor.tokens.length - 1]);
+    if (token === undefined) failAt(`'}' missing at the end of table ${table.name}`, lastToken(cursor));
     if (isPunct(token, "}")) {
       cursor.pos++;
       return;
@@ -190,7 +195,7 @@ function parseCommand(cursor: NftCursor, state: RulesetState, verb: NftToken): v
   if (object === "rule" && (adds || action === "insert" || action === "replace" || deletes)) {
     const words: NftToken[] = [];
     // The table and chain names: two or three words before the rule itself.
-    for (let i = 0; i < 3 && peek(cursor)?.kind === "word"; i++) words.push(cursor.tokens[cursor.pos++]!);
+    for (let i = 0; i < 3 && peek(cursor)?.kind === "word"; i++) words.push(next(cursor)!);
     const named = words.length === 3 && FAMILIES.has(words[0]!.value) ? 3 : 2;
     cursor.pos -= words.length - named;
     const { family, table, rest } = splitTableRef(words.slice(0, named), 1, objectToken);
@@ -305,6 +310,7 @@ function parseTopLevel(cursor: NftCursor, state: RulesetState): void {
     else failAt(`unknown command '${token.text}'`, token);
     const end = peek(cursor);
     if (end !== undefined && !isSeparator(end)) failAt(`unexpected '${end.text}' after the command`, end);
+    compact(cursor);
   }
 }
 
@@ -315,19 +321,14 @@ function errorAt(source: string, reason: string, line: number, column: number): 
 
 /** Parses a listing or a script. Never throws: bad input gives `{ ok: false, error }` with its position. */
 export function parseNftRuleset(source: string): NftParseResult {
-  const tokenized = tokenizeNft(source);
-  if (!tokenized.ok) {
-    const { reason, line, column } = tokenized.failure;
-    return { ok: false, error: errorAt(source, reason, line, column) };
-  }
   const state: RulesetState = { tables: new Map(), sawListing: false, sawScript: false };
-  const cursor: NftCursor = { tokens: tokenized.tokens, pos: 0 };
+  const cursor = createCursor(scanNft(source));
   try {
     parseTopLevel(cursor, state);
   } catch (failure) {
-    const reason = isSyntaxFailure(failure) ? failure.reason : `internal parser error: ${String(failure)}`;
-    const token = isSyntaxFailure(failure) ? failure.token : (peek(cursor) ?? null);
-    return { ok: false, error: errorAt(source, reason, token?.line ?? 1, token?.column ?? 1) };
+    if (isSyntaxFailure(failure)) return { ok: false, error: errorAt(source, failure.reason, failure.line, failure.column) };
+    const at = cursor.tokens[cursor.pos] ?? cursor.last;
+    return { ok: false, error: errorAt(source, `internal parser error: ${String(failure)}`, at?.line ?? 1, at?.column ?? 1) };
   }
   const form = state.sawListing && state.sawScript ? "mixed" : state.sawScript ? "script" : "listing";
   return { ok: true, ruleset: { form, tables: [...state.tables.values()].map((entry) => entry.table) } };

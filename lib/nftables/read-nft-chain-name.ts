@@ -9,14 +9,20 @@
  * the service's identity in clear text, so a chain can be read back to its service port — and the hash proves the
  * text was not edited.
  */
-import { createHash } from "node:crypto";
+import * as nodeCrypto from "node:crypto";
 import { base32Prefix, NFTABLES_HASH_LENGTH } from "../kube-proxy/chain-names";
 
 /** Longest name base kube-proxy writes: knftables.NameLengthMax (256) minus the longest chain prefix (16). */
 const BASE_LENGTH_MAX = 240;
 
+/** Node ≥ 20.12's one-shot `crypto.hash` is markedly faster than createHash for the ~60k names of a large node. */
+const sha256: (text: string) => Uint8Array =
+  typeof nodeCrypto.hash === "function"
+    ? (text) => nodeCrypto.hash("sha256", text, "buffer")
+    : (text) => nodeCrypto.createHash("sha256").update(text, "utf8").digest();
+
 function hash8(text: string): string {
-  return base32Prefix(createHash("sha256").update(text, "utf8").digest(), NFTABLES_HASH_LENGTH);
+  return base32Prefix(sha256(text), NFTABLES_HASH_LENGTH);
 }
 
 /** Which of kube-proxy's per-service objects a name is. `affinity` names a set, the others chains. */

@@ -125,6 +125,19 @@ describe("kube-proxy nftables scripts loaded into the kernel", () => {
     await deleteNetns(ns);
   });
 
+  it("nft list ruleset of a node that also has iptables-nft tables gives the kube-proxy model", async () => {
+    const script = readFileSync(path.join(corpus, "001_TestOverallNFTablesRules.nft"), "utf8");
+    const ns = await load("001-beside-iptables.nft", script);
+    const iptables = path.resolve(corpus, "../iptables/109_legacy_TestTerminatingEndpointsTrafficPolicyCluster_ready_endpoints_exist.txt");
+    await inNetns(ns, "iptables-restore", [iptables]);
+    const ruleset = await inNetns(ns, "nft", ["list", "ruleset"]);
+    expect(ruleset.stdout).toContain("table ip nat");
+    const parsed = parseNftRuleset(ruleset.stdout);
+    expect(parsed.ok && parsed.ruleset.tables.map((t) => t.name).sort()).toEqual(["filter", "kube-proxy", "nat"]);
+    expect(withoutLines(modelOf(ruleset.stdout, "listing"))).toEqual(withoutLines(modelOf(script, "script")));
+    await deleteNetns(ns);
+  });
+
   it("an ip6 kube-proxy table lists back to the same model, with bracketed addresses", async () => {
     const spn = "ns1/svc1:p80";
     const svc = `service-${nftServicePortChainNameBase(spn, "tcp")}`;
