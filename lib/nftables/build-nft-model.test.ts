@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { parseIptablesSave } from "../iptables/parse-iptables-save";
+import { buildProxyModel } from "../kube-proxy/build-service-model";
 import type { ProxyModel, ServicePortModel } from "../kube-proxy/types";
 import { buildNftProxyModel } from "./build-nft-model";
 import { nftEndpointChainNameBase, nftServicePortChainNameBase } from "../kube-proxy/chain-names";
@@ -139,9 +141,9 @@ describe("buildNftProxyModel on 001, the services of iptables 006", () => {
       noEndpoints: [{ action: "REJECT", reason: "has no endpoints", destination: "172.30.0.46:80" }],
     });
     expect(port(m, "ns2/svc2:p80").noEndpoints).toEqual([
-      { action: "DROP", reason: "has no local endpoints", destination: ":3001" },
       { action: "DROP", reason: "has no local endpoints", destination: "1.2.3.4:80" },
       { action: "DROP", reason: "has no local endpoints", destination: "192.168.99.22:80" },
+      { action: "DROP", reason: "has no local endpoints", destination: ":3001" },
     ]);
   });
 
@@ -152,6 +154,40 @@ describe("buildNftProxyModel on 001, the services of iptables 006", () => {
 
   it("finds the kube-proxy table in a node's whole ruleset", () => {
     expect(model(fixture("ruleset-with-iptables-nft.nft"))).toEqual(m);
+  });
+});
+
+describe("the same services in both modes", () => {
+  /**
+   * What both modes must agree on for one service port. Left out, because nftables mode does not say it: which of a
+   * service's non-cluster IPs are load-balancer IPs when no source ranges give it a firewall chain (so both lists are
+   * compared as one), the localhost node-port paths (`127.0.0.0/8:PORT`, iptables mode only) and the probabilities of
+   * a ladder nftables does not have (shares are compared instead).
+   */
+  function comparable(m: ProxyModel) {
+    return m.servicePorts.map((p) => ({
+      identity: [p.name, p.namespace, p.service, p.portName, p.protocol],
+      clusterIPs: p.clusterIPs,
+      nodePorts: p.nodePorts,
+      externalDestinations: [...p.externalIPs, ...p.loadBalancerIPs].sort(),
+      endpoints: p.endpoints.map((e) => [e.address, e.share, e.via, e.chainVerified]),
+      policies: [p.externalTrafficPolicy, p.internalTrafficPolicy, p.affinitySeconds],
+      hasChains: [p.svcChain !== null, p.svlChain !== null, p.extChain !== null, p.fwChain !== null, p.chainVerified],
+      noEndpoints: p.noEndpoints.map((n) => `${n.action} ${n.reason} ${n.destination}`).sort(),
+      paths: p.paths
+        .filter((path) => !path.destination.startsWith("127.0.0.0/8:"))
+        .map((path) => `${path.kind === "load-balancer" ? "external-ip" : path.kind} ${path.destination} ${path.masquerade}`)
+        .sort(),
+    }));
+  }
+
+  it("iptables 006 and nftables 001 give the same service ports", () => {
+    const parsed = parseIptablesSave(readFileSync(path.join(corpus, "iptables", "006_TestOverallIPTablesRules.txt"), "utf8"));
+    if (!parsed.ok) throw new Error(parsed.error.reason);
+    const iptables = buildProxyModel(parsed.dump);
+    const nftables = model(nftFile("001_TestOverallNFTablesRules.nft"));
+    expect(nftables.servicePorts.map((p) => p.name)).toEqual(iptables.servicePorts.map((p) => p.name));
+    expect(comparable(nftables)).toEqual(comparable(iptables));
   });
 });
 

@@ -244,7 +244,11 @@ function finishPort(index: NftTableIndex, draft: PortDraft, problems: ModelProbl
   model.loadBalancerIPs.sort(byAddress);
   model.nodePorts.sort((a, b) => a - b);
   model.paths.sort((a, b) => PATH_ORDER.indexOf(a.kind) - PATH_ORDER.indexOf(b.kind) || byAddress(a.destination, b.destination));
-  model.noEndpoints.sort((a, b) => byAddress(a.destination, b.destination));
+  // kube-proxy's order (and iptables mode's rule order): cluster IPs, external and load-balancer IPs, node ports.
+  const clusterIPs = new Set(model.clusterIPs);
+  const hostOf = (destination: string) => destination.slice(0, destination.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1");
+  const rank = (destination: string) => (destination.startsWith(":") ? 2 : clusterIPs.has(hostOf(destination)) ? 0 : 1);
+  model.noEndpoints.sort((a, b) => rank(a.destination) - rank(b.destination) || byAddress(a.destination, b.destination));
   return model;
 }
 
