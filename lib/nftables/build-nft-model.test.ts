@@ -305,6 +305,14 @@ describe("buildNftProxyModel on policies and families the corpus lacks", () => {
     expect(svc2.endpoints.map((e) => [e.address, e.via])).toEqual([["10.180.0.2:80", "cluster"]]);
   });
 
+  it("takes the affinity timeout from the update statement when the set has none", () => {
+    const source = nftFile("001_TestOverallNFTablesRules.nft")
+      .replace("flags dynamic,timeout ; timeout 10800s ; }", "flags dynamic,timeout ; }")
+      .replace("{ ip saddr }", "{ ip saddr timeout 3h }");
+    expect(source).toContain("timeout 3h");
+    expect(port(model(source), "ns5/svc5:p80").affinitySeconds).toBe(10800);
+  });
+
   it("reads an ip6 kube-proxy table, with bracketed endpoint addresses", () => {
     const spn = "ns1/svc1:p80";
     const svc = `service-${nftServicePortChainNameBase(spn, "tcp")}`;
