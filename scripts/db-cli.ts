@@ -30,12 +30,15 @@ export interface PrismaRunOptions {
   /** Echo the CLI's output while it runs (scripts) instead of only collecting it (tests). */
   echo?: boolean;
   root?: string;
+  /** Kill the CLI after this long (default 5 minutes): a hung migration should fail, not block a deploy or CI. */
+  timeoutMs?: number;
 }
 
 /** Runs `prisma ARGS…` from the checkout's node_modules and resolves when it exits (it never rejects on a failure). */
 export function runPrisma(args: string[], options: PrismaRunOptions): Promise<PrismaRun> {
   const root = options.root ?? repoRoot;
   const cli = path.join(root, "node_modules", "prisma", "build", "index.js");
+  const timeoutMs = options.timeoutMs ?? 5 * 60_000;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], {
       cwd: root,
@@ -54,8 +57,18 @@ export function runPrisma(args: string[], options: PrismaRunOptions): Promise<Pr
       stderr += chunk.toString();
       if (options.echo) process.stderr.write(chunk);
     });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    const timer = setTimeout(() => {
+      stderr += `\nprisma ${args.join(" ")} killed after ${timeoutMs} ms`;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
   });
 }
 

@@ -28,6 +28,9 @@ function countEveryModel(db: Db): Promise<number[]> {
   ]);
 }
 
+// Each Prisma CLI run takes 2–4 s on an idle machine and much longer on a loaded one.
+const CLI_TEST_TIMEOUT = 240_000;
+
 describe.each(providers)("migrations on %s", (provider) => {
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -55,7 +58,7 @@ describe.each(providers)("migrations on %s", (provider) => {
       "SELECT migration_name AS name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
     );
     expect(applied.map((row) => row.name)).toEqual(await listMigrations(provider, repoRoot));
-  });
+  }, CLI_TEST_TIMEOUT);
 
   it("refuses an unmigrated database with a message naming the command that fixes it", async () => {
     const scratch = await emptyDatabase();
@@ -90,5 +93,5 @@ describe.each(providers)("migrations on %s", (provider) => {
 
     await resetDatabase(scratch.url);
     expect(await countEveryModel(await open(scratch.url))).toEqual(new Array(16).fill(0));
-  });
+  }, CLI_TEST_TIMEOUT);
 });

@@ -58,5 +58,5 @@ describe.each(providers)("checked-in migrations on %s", (provider) => {
   it("produce exactly the schema of the models (no change awaits a migration)", async () => {
     // Replays the migrations in a scratch database and diffs the result against the schema.
     expect(await diffProvider(provider, repoRoot)).toBe("");
-  });
+  }, 240_000);
 });

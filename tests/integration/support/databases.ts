@@ -171,9 +171,10 @@ export async function createTestDatabase(provider: DatabaseProvider): Promise<Te
  */
 export function useTestDatabase(provider: DatabaseProvider): () => TestDatabase {
   let database: TestDatabase | undefined;
+  // The first file to need a template builds it with the Prisma CLI, which is slow on a loaded machine.
   beforeAll(async () => {
     database = await createTestDatabase(provider);
-  });
+  }, 240_000);
   afterAll(async () => {
     await database?.drop();
   });
