@@ -7,15 +7,21 @@
  * jumps are indexed once, each service port reads only its own chains.
  */
 import type { IptablesDump } from "../iptables/types";
-import { endpointChainName, servicePortChainName, splitServicePortName, type ServiceChainPrefix } from "./chain-names";
+import {
+  endpointChainName,
+  SERVICE_CHAIN_PREFIXES,
+  servicePortChainName,
+  splitServicePortName,
+  type ServiceChainPrefix,
+} from "./chain-names";
 import { balancesItself, readBalancingChain, type BalancingChain, type LadderRung } from "./balancing";
 import { chainLine, collectServicePorts, identifyDraft, type ServicePortDraft } from "./collect-service-ports";
 import { findChainProblems, ladderProblems } from "./find-problems";
 import { dropsForNoLocalEndpoints } from "./no-endpoints";
-import { indexEntryMasquerade, readServicePaths, SERVICES_CHAIN } from "./service-paths";
-import { chainFacts, findNatTable, findTable, indexTable, isJumpedTo, type TableIndex } from "./table-index";
+import { indexEntryMasquerade, readServicePaths, SERVICES_CHAIN, type ServicePathsRead } from "./service-paths";
+import { chainFacts, findNatTable, findTable, indexTable, isJumpedTo, releaseChainFacts, type TableIndex } from "./table-index";
 import { createHashCache, isEndpointChainOf, type ServicePortIdentity } from "./verify-chains";
-import type { EndpointModel, ModelProblem, NoEndpointsVerdict, ProxyModel, ServicePortModel } from "./types";
+import type { EndpointModel, ModelProblem, NoEndpointsVerdict, ProxyModel, ServicePath, ServicePortModel } from "./types";
 
 /** Builds the model of a parsed `iptables-save` dump (or `iptables -t nat -S` listing). */
 export function buildProxyModel(dump: IptablesDump): ProxyModel {
@@ -29,7 +35,11 @@ export function buildProxyModel(dump: IptablesDump): ProxyModel {
   for (const draft of collectServicePorts(nat, filter, cache).values()) {
     if (isLeftover(draft, nat)) continue;
     const identity = identifyDraft(draft, nat, cache);
-    servicePorts.push(buildServicePort(draft, identity, nat, entryMasquerade, problems));
+    const port = buildServicePort(draft, identity, nat, entryMasquerade, problems);
+    servicePorts.push(port);
+    // Done with this port's chains: letting their facts go keeps a large dump's model from holding ~100k of them.
+    releaseChainFacts(nat, Object.values(draft.chains));
+    releaseChainFacts(nat, port.endpoints.map((e) => e.sepChain));
   }
   problems.push(...findChainProblems(nat), ...findChainProblems(filter));
 
@@ -49,7 +59,7 @@ export function buildProxyModel(dump: IptablesDump): ProxyModel {
  */
 function isLeftover(draft: ServicePortDraft, nat: TableIndex): boolean {
   if (draft.entries.length > 0 || draft.verdicts.length > 0) return false;
-  for (const chain of draft.chains.values()) {
+  for (const chain of Object.values(draft.chains)) {
     if (isJumpedTo(nat, chain) || (nat.chains.get(chain)?.rules.length ?? 0) > 0) return false;
   }
   return true;
@@ -67,21 +77,52 @@ function buildServicePort(
   problems: ModelProblem[],
 ): ServicePortModel {
   const name = identity.name ?? "";
-  const servicePort = identity.name ?? undefined;
-  const chain = (prefix: ServiceChainPrefix) => draft.chains.get(prefix) ?? null;
-  const extChain = chain("KUBE-EXT-") ?? chain("KUBE-XLB-");
-
-  if (!identity.verified && draft.chains.size > 0) reportServiceNameMismatch(draft, identity, nat, problems);
+  const chain = (prefix: ServiceChainPrefix) => draft.chains[prefix] ?? null;
+  if (!identity.verified) reportServiceNameMismatch(draft, identity, nat, problems);
 
   const read = readServicePaths(nat, draft.entries, entryMasquerade, draft.hash);
+  addFilterAddresses(draft, read);
+  const { endpoints, affinitySeconds } = readEndpoints(draft, identity, nat, problems);
+  return {
+    name,
+    ...splitServicePortName(name),
+    protocol: identity.protocol,
+    svcChain: chain("KUBE-SVC-"),
+    svlChain: chain("KUBE-SVL-"),
+    extChain: chain("KUBE-EXT-") ?? chain("KUBE-XLB-"),
+    fwChain: chain("KUBE-FW-"),
+    chainVerified: identity.verified,
+    clusterIPs: read.clusterIPs,
+    externalIPs: read.externalIPs,
+    loadBalancerIPs: read.loadBalancerIPs,
+    nodePorts: read.nodePorts,
+    endpoints,
+    paths: read.paths,
+    affinitySeconds,
+    externalTrafficPolicy: isExternalLocal(draft, nat) ? "Local" : "Cluster",
+    internalTrafficPolicy: isInternalLocal(draft, read.paths) ? "Local" : "Cluster",
+    noEndpoints: noEndpointVerdicts(draft, read.paths, nat),
+    packets: endpoints.reduce((sum, e) => sum + e.packets, 0),
+  };
+}
+
+/**
+ * The endpoints of the port's balancing chains: KUBE-SVC (cluster-wide), then KUBE-SVL (node-local) — or, before
+ * KUBE-SVL existed (≤1.23), a KUBE-XLB that balanced the node-local endpoints itself. An endpoint in both is listed
+ * once, with the connections both rules counted.
+ */
+function readEndpoints(
+  draft: ServicePortDraft,
+  identity: ServicePortIdentity,
+  nat: TableIndex,
+  problems: ModelProblem[],
+): { endpoints: EndpointModel[]; affinitySeconds: number | null } {
+  const servicePort = identity.name ?? undefined;
   const balancing: { chain: BalancingChain; via: EndpointModel["via"] }[] = [];
-  const svc = chain("KUBE-SVC-");
-  const svl = chain("KUBE-SVL-");
-  const xlb = chain("KUBE-XLB-");
-  if (svc !== null) balancing.push({ chain: readBalancingChain(nat, svc), via: "cluster" });
-  if (svl !== null) balancing.push({ chain: readBalancingChain(nat, svl), via: "local" });
-  // Before KUBE-SVL (≤1.23), KUBE-XLB balanced the node-local endpoints itself.
-  if (xlb !== null && balancesItself(nat, xlb)) balancing.push({ chain: readBalancingChain(nat, xlb), via: "local" });
+  const { "KUBE-SVC-": svc, "KUBE-SVL-": svl, "KUBE-XLB-": xlb } = draft.chains;
+  if (svc !== undefined) balancing.push({ chain: readBalancingChain(nat, svc), via: "cluster" });
+  if (svl !== undefined) balancing.push({ chain: readBalancingChain(nat, svl), via: "local" });
+  if (xlb !== undefined && balancesItself(nat, xlb)) balancing.push({ chain: readBalancingChain(nat, xlb), via: "local" });
 
   const endpoints = new Map<string, EndpointModel>();
   let affinitySeconds: number | null = null;
@@ -93,14 +134,13 @@ function buildServicePort(
         kind: "unparsed-rule",
         chain: ladder.chain,
         line: facts.rule.line,
-        servicePort,
+        ...(servicePort === undefined ? {} : { servicePort }),
         message: `balancing chain jumps to ${facts.rule.target}, which is not an endpoint chain`,
       });
     }
     for (const rung of ladder.rungs) {
       const known = endpoints.get(rung.sepChain);
       if (known !== undefined) {
-        // The same endpoint in KUBE-SVC and KUBE-SVL: both rules count connections sent to it.
         known.packets += rung.counters.packets;
         known.bytes += rung.counters.bytes;
         continue;
@@ -118,23 +158,30 @@ function buildServicePort(
       });
     }
   }
+  return { endpoints: [...endpoints.values()], affinitySeconds };
+}
 
-  const noEndpoints: NoEndpointsVerdict[] = [];
-  const addVerdict = (verdict: NoEndpointsVerdict): void => {
+/** Filter-table refusals, and the old nat-table drops at the end of a path (`-j KUBE-MARK-DROP`), each once. */
+function noEndpointVerdicts(draft: ServicePortDraft, paths: readonly ServicePath[], nat: TableIndex): NoEndpointsVerdict[] {
+  const verdicts: NoEndpointsVerdict[] = [];
+  const add = (verdict: NoEndpointsVerdict): void => {
     const same = (v: NoEndpointsVerdict) =>
       v.action === verdict.action && v.reason === verdict.reason && v.destination === verdict.destination;
-    if (!noEndpoints.some(same)) noEndpoints.push(verdict);
+    if (!verdicts.some(same)) verdicts.push(verdict);
   };
-  for (const { verdict } of draft.verdicts) addVerdict(verdict);
-  for (const path of read.paths) {
-    const last = path.chains[path.chains.length - 1]!;
-    if (dropsForNoLocalEndpoints(chainFacts(nat, last))) {
-      addVerdict({ action: "DROP", reason: "has no local endpoints", destination: path.destination });
+  for (const { verdict } of draft.verdicts) add(verdict);
+  for (const path of paths) {
+    if (dropsForNoLocalEndpoints(chainFacts(nat, path.chains[path.chains.length - 1]!))) {
+      add({ action: "DROP", reason: "has no local endpoints", destination: path.destination });
     }
   }
-  // Filter verdicts are the only trace of a port without endpoints: its cluster IP and node ports are there.
-  for (const { chain: filterChain, facts } of draft.verdicts) {
-    if (filterChain === SERVICES_CHAIN && facts.destination !== null && !read.clusterIPs.includes(facts.destination)) {
+  return verdicts;
+}
+
+/** Filter verdicts are the only trace of a port without endpoints: its cluster IP and node ports are there. */
+function addFilterAddresses(draft: ServicePortDraft, read: ServicePathsRead): void {
+  for (const { chain, facts } of draft.verdicts) {
+    if (chain === SERVICES_CHAIN && facts.destination !== null && !read.clusterIPs.includes(facts.destination)) {
       read.clusterIPs.push(facts.destination);
     }
     if (facts.destination === null && facts.dstType === "LOCAL" && facts.dport !== null && !read.nodePorts.includes(facts.dport)) {
@@ -142,36 +189,13 @@ function buildServicePort(
       read.nodePorts.sort((a, b) => a - b);
     }
   }
-
-  const endpointList = [...endpoints.values()];
-  return {
-    name,
-    ...splitServicePortName(name),
-    protocol: identity.protocol,
-    svcChain: svc,
-    svlChain: svl,
-    extChain,
-    fwChain: chain("KUBE-FW-"),
-    chainVerified: identity.verified,
-    clusterIPs: read.clusterIPs,
-    externalIPs: read.externalIPs,
-    loadBalancerIPs: read.loadBalancerIPs,
-    nodePorts: read.nodePorts,
-    endpoints: endpointList,
-    paths: read.paths,
-    affinitySeconds,
-    externalTrafficPolicy: isExternalLocal(draft, nat) ? "Local" : "Cluster",
-    internalTrafficPolicy: isInternalLocal(draft, read.paths) ? "Local" : "Cluster",
-    noEndpoints,
-    packets: endpointList.reduce((sum, e) => sum + e.packets, 0),
-  };
 }
 
 /** eTP=Local: an old KUBE-XLB chain, a KUBE-EXT that hands external traffic to KUBE-SVL or masquerades only some sources, or a filter "no local endpoints" drop. */
 function isExternalLocal(draft: ServicePortDraft, nat: TableIndex): boolean {
-  if (draft.chains.has("KUBE-XLB-")) return true;
+  if (draft.chains["KUBE-XLB-"] !== undefined) return true;
   if (draft.verdicts.some((v) => v.chain !== SERVICES_CHAIN && v.verdict.reason === "has no local endpoints")) return true;
-  const ext = draft.chains.get("KUBE-EXT-");
+  const ext = draft.chains["KUBE-EXT-"];
   if (ext === undefined) return false;
   const rules = chainFacts(nat, ext);
   if (rules.some((f) => f.rule.target?.startsWith("KUBE-SVL-"))) return true;
@@ -180,7 +204,7 @@ function isExternalLocal(draft: ServicePortDraft, nat: TableIndex): boolean {
 }
 
 /** iTP=Local: cluster IP traffic goes to KUBE-SVL, or is dropped in filter KUBE-SERVICES for want of local endpoints. */
-function isInternalLocal(draft: ServicePortDraft, paths: ServicePortModel["paths"]): boolean {
+function isInternalLocal(draft: ServicePortDraft, paths: readonly ServicePath[]): boolean {
   if (paths.some((p) => p.kind === "cluster-ip" && p.chains[1]?.startsWith("KUBE-SVL-"))) return true;
   return draft.verdicts.some((v) => v.chain === SERVICES_CHAIN && v.verdict.reason === "has no local endpoints");
 }
@@ -216,8 +240,9 @@ function reportServiceNameMismatch(
   nat: TableIndex,
   problems: ModelProblem[],
 ): void {
-  for (const [prefix, chain] of draft.chains) {
-    if (!nat.chains.has(chain)) continue;
+  for (const prefix of SERVICE_CHAIN_PREFIXES) {
+    const chain = draft.chains[prefix];
+    if (chain === undefined || !nat.chains.has(chain)) continue;
     const expected = identity.name === null ? null : servicePortChainName(prefix, identity.name, identity.protocol);
     problems.push({
       kind: "chain-name-mismatch",

@@ -15,7 +15,7 @@ import { identifyServicePort, type HashCache, type ServicePortIdentity } from ".
 export interface ServicePortDraft {
   hash: string;
   /** Service-level chains of the port, declared or jumped to. */
-  chains: Map<ServiceChainPrefix, string>;
+  chains: Partial<Record<ServiceChainPrefix, string>>;
   /** KUBE-SERVICES and KUBE-NODEPORTS rules jumping into the chains, in input order. */
   entries: EntryRule[];
   verdicts: FilterVerdict[];
@@ -27,14 +27,14 @@ export function collectServicePorts(nat: TableIndex, filter: TableIndex, cache: 
   const draftOf = (hash: string): ServicePortDraft => {
     let draft = drafts.get(hash);
     if (draft === undefined) {
-      draft = { hash, chains: new Map(), entries: [], verdicts: [] };
+      draft = { hash, chains: {}, entries: [], verdicts: [] };
       drafts.set(hash, draft);
     }
     return draft;
   };
   const addChain = (name: string): void => {
     const split = splitServiceChainName(name);
-    if (split !== null) draftOf(split.hash).chains.set(split.prefix, name);
+    if (split !== null) draftOf(split.hash).chains[split.prefix] = name;
   };
 
   for (const name of nat.chains.keys()) addChain(name);
@@ -71,7 +71,7 @@ export function identifyDraft(draft: ServicePortDraft, nat: TableIndex, cache: H
     if (identity.verified) return identity;
   }
   const endpointChains: string[] = [];
-  for (const chain of draft.chains.values()) {
+  for (const chain of Object.values(draft.chains)) {
     for (const facts of chainFacts(nat, chain)) {
       note(facts.servicePortName, facts.protocol);
       if (facts.rule.target?.startsWith(ENDPOINT_CHAIN_PREFIX)) endpointChains.push(facts.rule.target);

@@ -54,6 +54,11 @@ export function chainFacts(index: TableIndex, chain: string): readonly RuleFacts
   return read;
 }
 
+/** Forgets the facts read for these chains (they are read again if asked for). */
+export function releaseChainFacts(index: TableIndex, chains: Iterable<string>): void {
+  for (const chain of chains) index.facts.delete(chain);
+}
+
 /** True when a rule of another chain jumps to `chain`. */
 export function isJumpedTo(index: TableIndex, chain: string): boolean {
   const first = index.firstJumpTo.get(chain);
