@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDb, openMigratedDb, type Db } from "@/lib/server/db";
 import { listMigrations, MIGRATE_COMMAND } from "@/lib/server/migrate-check";
@@ -5,6 +7,8 @@ import { repoRoot } from "@/scripts/db-cli";
 import { migrateDatabase } from "@/scripts/db-migrate";
 import { resetDatabase } from "@/scripts/db-reset";
 import { createEmptyDatabase, createTestDatabase, providers, type ScratchDatabase } from "./support/databases";
+
+const execFileAsync = promisify(execFile);
 
 /** Every table the models define, as the app's code reaches them. */
 function countEveryModel(db: Db): Promise<number[]> {
@@ -67,6 +71,29 @@ describe.each(providers)("migrations on %s", (provider) => {
     await expect(refusal).rejects.toThrow(MIGRATE_COMMAND);
     await expect(refusal).rejects.toThrow(`not migrated: 1 migration(s) missing (${first})`);
   });
+
+  it("getDb() (the app's entry) refuses until db:migrate has run, then opens without a restart", async () => {
+    const scratch = await emptyDatabase();
+    // A separate process, so that DATABASE_URL reaches the app through lib/server/env.ts as in production.
+    const program = `
+      const { getDb } = await import("./lib/server/db.ts");
+      const { migrateDatabase } = await import("./scripts/db-migrate.ts");
+      const outcome = (promise) => promise.then(() => "opened", (error) => error.message);
+      const first = await outcome(getDb());
+      await migrateDatabase(process.env.DATABASE_URL);
+      const second = await outcome(getDb());
+      const same = (await getDb()) === (await getDb());
+      console.log(JSON.stringify({ first, second, same }));
+      await (await getDb()).$disconnect();`;
+    const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", "--input-type=module", "--eval", program], {
+      cwd: repoRoot,
+      env: { ...process.env, DATABASE_URL: scratch.url },
+    });
+    const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
+    expect(result.first).toContain(`Run \`${MIGRATE_COMMAND}\``);
+    expect(result.first).toContain(scratch.url.startsWith("file:") ? scratch.url.slice(5) : "natwatch_test_");
+    expect(result).toMatchObject({ second: "opened", same: true });
+  }, CLI_TEST_TIMEOUT);
 
   it("refuses a database that lacks the latest migration, and one whose migration failed", async () => {
     const database = await createTestDatabase(provider);

@@ -1,11 +1,12 @@
-import { readFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import * as Postgres from "@/prisma/generated/postgres/client";
 import * as Sqlite from "@/prisma/generated/sqlite/client";
 import { listMigrations, schemaFile } from "@/lib/server/migrate-check";
 import { repoRoot } from "@/scripts/db-cli";
-import { diffProvider } from "@/scripts/db-migrate-new";
+import { createMigration, diffProvider } from "@/scripts/db-migrate-new";
 import { MODELS_MARKER, renderProviderSchema, syncProviderSchemas } from "@/scripts/db-schema";
 import { providers } from "./support/databases";
 
@@ -59,4 +60,41 @@ describe.each(providers)("checked-in migrations on %s", (provider) => {
     // Replays the migrations in a scratch database and diffs the result against the schema.
     expect(await diffProvider(provider, repoRoot)).toBe("");
   }, 240_000);
+});
+
+describe("db:migrate:new", () => {
+  it("turns a change of models.prisma into one migration per provider, and nothing when there is no change", async () => {
+    // A scratch checkout: the files the CLI and the scripts read, with the real node_modules linked in.
+    const root = await mkdtemp(path.join(os.tmpdir(), "natwatch-checkout-"));
+    try {
+      for (const file of ["prisma.config.ts", "lib/server/env.ts", "lib/server/migrate-check.ts", "prisma/cli-adapter.ts"]) {
+        await cp(path.join(repoRoot, file), path.join(root, file), { recursive: true });
+      }
+      for (const file of ["prisma/models.prisma", "prisma/sqlite", "prisma/postgres"]) {
+        await cp(path.join(repoRoot, file), path.join(root, file), { recursive: true });
+      }
+      await writeFile(path.join(root, "package.json"), JSON.stringify({ type: "module" }));
+      await symlink(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"));
+      const modelsFile = path.join(root, "prisma", "models.prisma");
+      const models = await readFile(modelsFile, "utf8");
+      await writeFile(modelsFile, models.replace("  lastMode    String?\n", "  lastMode    String?\n  kernel      String?\n"));
+
+      const written = await createMigration("Node kernel", root, new Date("2099-01-02T03:04:05Z"));
+      expect(written).toEqual([
+        "prisma/sqlite/migrations/20990102030405_node_kernel",
+        "prisma/postgres/migrations/20990102030405_node_kernel",
+      ]);
+      for (const folder of written) {
+        const sql = await readFile(path.join(root, folder, "migration.sql"), "utf8");
+        expect(sql).toMatch(/ALTER TABLE "Node" ADD COLUMN\s+"kernel" TEXT/);
+      }
+      // The schema copies were refreshed as part of it.
+      expect(await readFile(schemaFile("postgresql", root), "utf8")).toContain("kernel      String?");
+
+      expect(await createMigration("again", root, new Date("2099-01-02T03:05:00Z"))).toEqual([]);
+      expect(await readdir(path.join(root, "prisma", "sqlite", "migrations"))).not.toContain("20990102030500_again");
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }, 480_000);
 });
