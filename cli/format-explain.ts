@@ -18,13 +18,19 @@ function columns(rows: string[][], indent: string): string[] {
   return rows.map((r) => indent + r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd());
 }
 
-function endpointRows(endpoints: readonly EndpointModel[]): string[][] {
+/** nftables balances with `numgen random mod N`: every endpoint is equally likely and there is no ladder. */
+function probabilityCell(e: EndpointModel, mode: ProxyModel["mode"], count: number): string {
+  if (e.probabilityText !== null) return e.probabilityText;
+  return mode === "nftables" ? `numgen 1/${count}` : "(rest)";
+}
+
+function endpointRows(endpoints: readonly EndpointModel[], mode: ProxyModel["mode"]): string[][] {
   return [
     ["endpoint", "via", "probability", "share", "new conns", "chain"],
     ...endpoints.map((e) => [
       e.address,
       e.via,
-      e.probabilityText ?? "(rest)",
+      probabilityCell(e, mode, endpoints.filter((x) => x.via === e.via).length),
       percent(e.share),
       String(e.packets),
       `${e.sepChain} ${mark(e.chainVerified)}`,
@@ -32,7 +38,7 @@ function endpointRows(endpoints: readonly EndpointModel[]): string[][] {
   ];
 }
 
-function formatServicePort(port: ServicePortModel): string[] {
+function formatServicePort(port: ServicePortModel, mode: ProxyModel["mode"]): string[] {
   const lines = [`${port.name} (${port.protocol})`];
   const chains = [port.svcChain, port.svlChain, port.extChain, port.fwChain].filter((c): c is string => !!c);
   if (chains.length) lines.push(`  chains       ${chains.join(", ")} ${mark(port.chainVerified)}`);
@@ -46,14 +52,14 @@ function formatServicePort(port: ServicePortModel): string[] {
     lines.push(`  policy       external ${port.externalTrafficPolicy}, internal ${port.internalTrafficPolicy}`);
   }
   for (const verdict of port.noEndpoints) lines.push(`  refused      ${verdict.action} ${verdict.destination}: ${verdict.reason}`);
-  if (port.endpoints.length) lines.push(...columns(endpointRows(port.endpoints), "  "));
+  if (port.endpoints.length) lines.push(...columns(endpointRows(port.endpoints, mode), "  "));
   else lines.push("  no endpoints");
   return lines;
 }
 
 /** The whole explanation: one block per service port, then the problems found. */
 export function formatExplain(model: ProxyModel): string {
-  const blocks = model.servicePorts.map((p) => formatServicePort(p).join("\n"));
+  const blocks = model.servicePorts.map((p) => formatServicePort(p, model.mode).join("\n"));
   const summary = `${model.servicePorts.length} service port(s), mode ${model.mode}, ${model.family}`;
   const problems = model.problems.length
     ? ["problems:", ...model.problems.map((p) => `  ${p.kind}  ${p.chain}${p.line ? ` (line ${p.line})` : ""}: ${p.message}`)]

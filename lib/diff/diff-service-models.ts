@@ -73,12 +73,48 @@ function serviceRemoved(port: ServicePortModel): ServiceChange {
 
 /** Changes of one service port present on both sides. */
 export function diffServicePort(prev: ServicePortModel, next: ServicePortModel): ServiceChange[] {
+  if (sameService(prev, next)) return [];
   return [
     ...diffEndpoints(prev, next),
     ...diffWeights(prev, next),
     ...diffPaths(prev, next),
     ...diffSettings(prev, next),
   ];
+}
+
+/**
+ * Allocation-free check for the common case — between two captures almost every service port is unchanged —
+ * so that a 10k-service diff spends its time on the few that changed. Exact equality in rule order; anything else
+ * (a reorder included) falls through to the full comparison, which ignores order.
+ */
+function sameService(prev: ServicePortModel, next: ServicePortModel): boolean {
+  if (
+    prev.affinitySeconds !== next.affinitySeconds ||
+    prev.externalTrafficPolicy !== next.externalTrafficPolicy ||
+    prev.internalTrafficPolicy !== next.internalTrafficPolicy ||
+    prev.endpoints.length !== next.endpoints.length ||
+    prev.paths.length !== next.paths.length ||
+    prev.noEndpoints.length !== next.noEndpoints.length
+  ) {
+    return false;
+  }
+  for (let i = 0; i < prev.endpoints.length; i++) {
+    const a = prev.endpoints[i]!;
+    const b = next.endpoints[i]!;
+    if (a.address !== b.address || a.via !== b.via || Math.abs(a.share - b.share) > SHARE_EPSILON) return false;
+  }
+  for (let i = 0; i < prev.paths.length; i++) {
+    const a = prev.paths[i]!;
+    const b = next.paths[i]!;
+    if (a.kind !== b.kind || a.destination !== b.destination || a.masquerade !== b.masquerade || a.chains.length !== b.chains.length) return false;
+    for (let j = 0; j < a.chains.length; j++) if (a.chains[j] !== b.chains[j]) return false;
+  }
+  for (let i = 0; i < prev.noEndpoints.length; i++) {
+    const a = prev.noEndpoints[i]!;
+    const b = next.noEndpoints[i]!;
+    if (a.action !== b.action || a.destination !== b.destination || a.reason !== b.reason) return false;
+  }
+  return true;
 }
 
 function diffEndpoints(prev: ServicePortModel, next: ServicePortModel): ServiceChange[] {
