@@ -7,7 +7,6 @@ import type { EndpointShareChange, ServiceChange } from "./types";
  */
 const SHARE_EPSILON = 1e-6;
 
-const portKey = (p: Pick<ServicePortModel, "name" | "protocol">) => `${p.name}\u0000${p.protocol}`;
 const pathKey = (p: ServicePath) => `${p.kind}\u0000${p.destination}\u0000${p.chains.join(">")}\u0000${p.masquerade}`;
 
 /**
@@ -16,17 +15,28 @@ const pathKey = (p: ServicePath) => `${p.kind}\u0000${p.destination}\u0000${p.ch
  * resets counters; none of that is a change here. Changes come sorted by service port, then in a fixed kind order.
  */
 export function diffServiceModels(before: ProxyModel, after: ProxyModel): ServiceChange[] {
-  const beforeByKey = new Map(before.servicePorts.map((p) => [portKey(p), p]));
-  const afterByKey = new Map(after.servicePorts.map((p) => [portKey(p), p]));
+  // Models list their ports sorted by (name, protocol); walking both lists in step needs no keys or maps, which
+  // matters when 10k ports are compared to find the hundred that changed.
+  const prevPorts = sortedPorts(before.servicePorts);
+  const nextPorts = sortedPorts(after.servicePorts);
   const changes: ServiceChange[] = [];
-
-  for (const [key, next] of afterByKey) {
-    const prev = beforeByKey.get(key);
-    if (prev) changes.push(...diffServicePort(prev, next));
-    else changes.push(serviceAdded(next));
-  }
-  for (const [key, prev] of beforeByKey) {
-    if (!afterByKey.has(key)) changes.push(serviceRemoved(prev));
+  let i = 0;
+  let j = 0;
+  while (i < prevPorts.length || j < nextPorts.length) {
+    const prev = prevPorts[i];
+    const next = nextPorts[j];
+    const order = !prev ? 1 : !next ? -1 : comparePorts(prev, next);
+    if (order === 0) {
+      changes.push(...diffServicePort(prev!, next!));
+      i++;
+      j++;
+    } else if (order < 0) {
+      changes.push(serviceRemoved(prev!));
+      i++;
+    } else {
+      changes.push(serviceAdded(next!));
+      j++;
+    }
   }
   return changes.sort(
     (a, b) =>
@@ -34,6 +44,18 @@ export function diffServiceModels(before: ProxyModel, after: ProxyModel): Servic
       compareStrings(a.protocol, b.protocol) ||
       KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind),
   );
+}
+
+function comparePorts(a: ServicePortModel, b: ServicePortModel): number {
+  return compareStrings(a.name, b.name) || compareStrings(a.protocol, b.protocol);
+}
+
+/** The ports in (name, protocol) order: the array itself when it already is (the usual case), else a sorted copy. */
+function sortedPorts(ports: readonly ServicePortModel[]): readonly ServicePortModel[] {
+  for (let k = 1; k < ports.length; k++) {
+    if (comparePorts(ports[k - 1]!, ports[k]!) > 0) return [...ports].sort(comparePorts);
+  }
+  return ports;
 }
 
 const KIND_ORDER: ServiceChange["kind"][] = [
