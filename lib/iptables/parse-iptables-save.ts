@@ -442,7 +442,9 @@ function readBracketCounters(input: string, i: number, lineEnd: number, fail: Fa
   if (j === bytesStart || j - bytesStart > 20 || j >= lineEnd || input.charCodeAt(j) !== RIGHT_BRACKET) {
     fail("counters must be [packets:bytes] with numbers", i);
   }
-  return sharedCounters({ packets: readNumber(input, packetsStart, packetsEnd), bytes: readNumber(input, bytesStart, j) });
+  const packets = readNumber(input, packetsStart, packetsEnd);
+  const bytes = readNumber(input, bytesStart, j);
+  return packets === 0 && bytes === 0 ? ZERO_COUNTERS : { packets, bytes };
 }
 
 /** Optional `-c PKTS BYTES` at the end of a `-P` line (`iptables -S -v`). */

@@ -101,6 +101,8 @@ export interface TokenizerContext {
   /** Set once any rule carried an IPv6 address (cached options are not looked at twice). */
   sawIPv6: boolean;
   byName: Map<string, NameCache>;
+  /** The same for names that are common words, by their index in COMMON_WORDS: no string to hash. */
+  byCommonName: (NameCache | undefined)[];
   /** Module lists by their sequence: a trie whose nodes hold the shared `matchModules` arrays. */
   modules: ModuleNode;
   quote: NextIndex;
@@ -116,29 +118,37 @@ export interface TokenizerContext {
 }
 
 /**
- * Options built so far for one (owner, name) pair, by exact source text (from the option word, or its `!`, to the
- * end of its last argument): the same text under the same owner always tokenizes to the same option, so sharing is
- * exact. Where texts stop repeating (`--to-destination` of each endpoint, `-j KUBE-SEP-…`), looking them up costs
- * more than it saves, so each pair watches its hit rate over windows of lookups and pauses caching while it is low.
+ * Options built lately for one (owner, name) pair, with their exact source text (from the option word, or its `!`,
+ * to the end of its last argument): the same text under the same owner always tokenizes to the same option, so
+ * sharing is exact. Repetition in a dump is local — the two rules of a KUBE-SEP chain share their comment, every
+ * KUBE-SVC chain repeats `! -s <pod CIDR>` and the probability ladder — so a small ring of recent texts, compared in
+ * place, finds nearly every repeat without hashing and without a map that grows with the dump.
  */
 interface NameCache {
   owner: string;
-  byText: Map<string, RuleOption>;
-  /** Non-negated options whose one argument is a common word, by that word: found without building a key. */
-  byCommonArg: Map<string, RuleOption>;
+  /** Ring of recent source texts and their options. */
+  texts: string[];
+  options: RuleOption[];
+  next: number;
+  /** Non-negated options whose one argument is a common word, by that word's index: found without any compare. */
+  byCommonArg: (RuleOption | undefined)[];
   /** The non-negated option without arguments (a flag such as `--rcheck`), once built. */
   flag: RuleOption | null;
-  /** Lookups and hits in the current window; while paused, occurrences left until the next window. */
+  /** Caches of the same option name under other owners (rare: most names belong to one module). */
+  otherOwners: NameCache | null;
+  /**
+   * Lookups and hits in the current window; while paused, occurrences left to build without looking. Where texts
+   * stop repeating (`--to-destination` of each endpoint, `-j KUBE-SEP-…`), looking costs more than it saves.
+   */
   lookups: number;
   hits: number;
   paused: number;
-  /** Caches of the same option name under other owners (rare: most names belong to one module). */
-  otherOwners: NameCache | null;
 }
 
-const CACHE_WINDOW = 256;
-const MIN_HIT_RATE = 0.2;
-const CACHE_PAUSE = 4096;
+const RING_SIZE = 8;
+const WINDOW = 128;
+const MIN_HITS = WINDOW / 8;
+const PAUSE = 2048;
 
 interface ModuleNode {
   list: string[];
@@ -162,6 +172,7 @@ export function newTokenizerContext(src: string): TokenizerContext {
     },
     sawIPv6: false,
     byName: new Map(),
+    byCommonName: [],
     modules: { list: [], next: null },
     quote: { needle: '"', from: 0, at: -1 },
     tab: { needle: "\t", from: 0, at: -1 },
@@ -202,27 +213,33 @@ const COMMON_WORDS: readonly string[] = [
   "--match-set", "physdev", "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-DROP",
 ];
 
-/** COMMON_WORDS by length, for a lookup that does not build the substring first. */
-const COMMON_BY_LENGTH: ReadonlyMap<number, readonly string[]> = (() => {
-  const byLength = new Map<number, string[]>();
-  for (const word of COMMON_WORDS) {
-    const list = byLength.get(word.length) ?? [];
-    list.push(word);
-    byLength.set(word.length, list);
-  }
+/** Indexes into COMMON_WORDS by word length, for a lookup that does not build the substring first. */
+const COMMON_BY_LENGTH: readonly (readonly number[])[] = (() => {
+  const byLength: number[][] = [];
+  COMMON_WORDS.forEach((word, index) => {
+    while (byLength.length <= word.length) byLength.push([]);
+    (byLength[word.length] as number[]).push(index);
+  });
   return byLength;
 })();
 
+/** Index in COMMON_WORDS of the word spelled by `src[start, end)`, or -1. */
+function commonIndex(src: string, start: number, end: number): number {
+  const candidates = COMMON_BY_LENGTH[end - start];
+  if (candidates === undefined) return -1;
+  const first = src.charCodeAt(start);
+  for (let k = 0; k < candidates.length; k++) {
+    const index = candidates[k] as number;
+    const candidate = COMMON_WORDS[index] as string;
+    if (candidate.charCodeAt(0) === first && src.startsWith(candidate, start)) return index;
+  }
+  return -1;
+}
+
 /** The common word spelled by `src[start, end)`, or null. */
 function commonWord(src: string, start: number, end: number): string | null {
-  const candidates = COMMON_BY_LENGTH.get(end - start);
-  if (candidates !== undefined) {
-    const first = src.charCodeAt(start);
-    for (const candidate of candidates) {
-      if (candidate.charCodeAt(0) === first && src.startsWith(candidate, start)) return candidate;
-    }
-  }
-  return null;
+  const index = commonIndex(src, start, end);
+  return index < 0 ? null : (COMMON_WORDS[index] as string);
 }
 
 /** `src.slice(start, end)`, sharing the string when it is a common word. */
@@ -361,10 +378,10 @@ function isDigitsWord(context: TokenizerContext, k: number): boolean {
  * test style).
  */
 /** Long forms of the base options `-s -d -p -i -o -f -4 -6`. */
-const BASE_LONG_OPTIONS = new Set([
+const BASE_LONG_OPTIONS: readonly string[] = [
   "--source", "--src", "--destination", "--dst", "--protocol", "--in-interface", "--out-interface", "--fragment",
   "--ipv4", "--ipv6",
-]);
+];
 
 const ADDRESS_OPTIONS = new Set(["-s", "--source", "--src", "-d", "--destination", "--dst"]);
 const NAT_ADDRESS_OPTIONS = new Set(["--to-destination", "--to-source", "--to"]);
@@ -396,7 +413,7 @@ function specialOption(src: string, start: number, length: number): number {
   return SPECIAL_NONE;
 }
 
-function isBaseOption(src: string, start: number, length: number): boolean {
+function isBaseOption(src: string, start: number, length: number, common: number): boolean {
   if (length === 2) {
     switch (src.charCodeAt(start + 1)) {
       case 115 /* s */:
@@ -412,7 +429,12 @@ function isBaseOption(src: string, start: number, length: number): boolean {
         return false;
     }
   }
-  return length > 4 && src.charCodeAt(start + 1) === DASH && BASE_LONG_OPTIONS.has(src.slice(start, start + length));
+  // No base option is a common word; the rest are compared in place (no substring per option name).
+  if (common >= 0 || length < 5 || src.charCodeAt(start + 1) !== DASH) return false;
+  for (const option of BASE_LONG_OPTIONS) {
+    if (option.length === length && src.startsWith(option, start)) return true;
+  }
+  return false;
 }
 
 function missingArgument(special: number): string {
@@ -438,40 +460,56 @@ function fail(out: RuleTokens, reason: string, at: number): false {
   return false;
 }
 
-/** The option spanning `src[spanStart, spanEnd)` under `owner`: word `nameWord`, then its arguments up to `argEnd`. */
+/**
+ * The option spanning `src[spanStart, spanEnd)` under `owner`: word `nameWord` (COMMON_WORDS[`common`] when
+ * `common` ≥ 0), then its arguments up to `argEnd`.
+ */
 function cachedOption(
   context: TokenizerContext,
   spanStart: number,
   spanEnd: number,
   owner: string,
   nameWord: number,
+  common: number,
   argEnd: number,
   skipWord: number,
   negated: boolean,
 ): RuleOption {
-  const name = sharedSlice(context.src, context.starts[nameWord] as number, context.ends[nameWord] as number);
-  let entry = context.byName.get(name);
-  if (entry === undefined) {
-    entry = newNameCache(owner);
-    context.byName.set(name, entry);
+  const { src } = context;
+  let name: string;
+  let entry: NameCache | undefined;
+  if (common >= 0) {
+    name = COMMON_WORDS[common] as string;
+    entry = context.byCommonName[common];
+    if (entry === undefined) {
+      entry = newNameCache(owner);
+      context.byCommonName[common] = entry;
+    }
+  } else {
+    name = src.slice(context.starts[nameWord], context.ends[nameWord]);
+    entry = context.byName.get(name);
+    if (entry === undefined) {
+      entry = newNameCache(owner);
+      context.byName.set(name, entry);
+    }
   }
   while (entry.owner !== owner) {
     if (entry.otherOwners === null) entry.otherOwners = newNameCache(owner);
     entry = entry.otherOwners;
   }
   if (!negated && skipWord < 0) {
-    // The most repeated options, `-m comment`, `-p tcp`, `-j KUBE-MARK-MASQ`, `--rcheck`: no key to build.
+    // The most repeated options, `-m comment`, `-p tcp`, `-j KUBE-MARK-MASQ`, `--rcheck`: no compare at all.
     if (argEnd === nameWord + 1) {
       entry.flag ??= buildOption(context, name, owner, nameWord, argEnd, skipWord, negated);
       return entry.flag;
     }
     if (argEnd === nameWord + 2 && context.kinds[nameWord + 1] === PLAIN) {
-      const arg = commonWord(context.src, context.starts[nameWord + 1] as number, context.ends[nameWord + 1] as number);
-      if (arg !== null) {
-        let option = entry.byCommonArg.get(arg);
+      const arg = commonIndex(src, context.starts[nameWord + 1] as number, context.ends[nameWord + 1] as number);
+      if (arg >= 0) {
+        let option = entry.byCommonArg[arg];
         if (option === undefined) {
-          option = { name, args: [arg], negated, owner };
-          entry.byCommonArg.set(arg, option);
+          option = { name, args: [COMMON_WORDS[arg] as string], negated, owner };
+          entry.byCommonArg[arg] = option;
         }
         return option;
       }
@@ -481,32 +519,39 @@ function cachedOption(
     entry.paused--;
     return buildOption(context, name, owner, nameWord, argEnd, skipWord, negated);
   }
-  const key = context.src.slice(spanStart, spanEnd);
-  const known = entry.byText.get(key);
-  if (++entry.lookups === CACHE_WINDOW) {
-    if (entry.hits < CACHE_WINDOW * MIN_HIT_RATE) entry.paused = CACHE_PAUSE;
+  if (++entry.lookups === WINDOW) {
+    if (entry.hits < MIN_HITS) entry.paused = PAUSE;
     entry.lookups = 0;
     entry.hits = 0;
   }
-  if (known !== undefined) {
-    entry.hits++;
-    return known;
+  const length = spanEnd - spanStart;
+  const { texts } = entry;
+  for (let k = 0; k < texts.length; k++) {
+    const text = texts[k] as string;
+    if (text.length === length && src.startsWith(text, spanStart)) {
+      entry.hits++;
+      return entry.options[k] as RuleOption;
+    }
   }
   const option = buildOption(context, name, owner, nameWord, argEnd, skipWord, negated);
-  entry.byText.set(key, option);
+  texts[entry.next] = src.slice(spanStart, spanEnd);
+  entry.options[entry.next] = option;
+  entry.next = (entry.next + 1) % RING_SIZE;
   return option;
 }
 
 function newNameCache(owner: string): NameCache {
   return {
     owner,
-    byText: new Map(),
-    byCommonArg: new Map(),
+    texts: [],
+    options: [],
+    next: 0,
+    byCommonArg: [],
     flag: null,
+    otherOwners: null,
     lookups: 0,
     hits: 0,
     paused: 0,
-    otherOwners: null,
   };
 }
 
@@ -640,9 +685,10 @@ export function tokenizeRuleInto(context: TokenizerContext, start: number, end: 
       }
     }
 
-    const base = special !== SPECIAL_NONE || isBaseOption(src, nameStart, nameLength);
+    const common = commonIndex(src, nameStart, nameStart + nameLength);
+    const base = special !== SPECIAL_NONE || isBaseOption(src, nameStart, nameLength, common);
     const owned = base ? "" : owner !== "" ? owner : protocol;
-    const option = cachedOption(context, spanStart, spanEnd, owned, nameWord, j, skipWord, negated);
+    const option = cachedOption(context, spanStart, spanEnd, owned, nameWord, common, j, skipWord, negated);
     options.push(option);
     if (special === SPECIAL_MODULE) {
       owner = option.args[0] as string;
