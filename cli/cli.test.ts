@@ -79,7 +79,7 @@ describe("natwatch diff", () => {
       ["default/svc-clusterip:svc-webport", "path-added"],
       ["default/svc-clusterip:svc-webport", "path-added"],
     ]);
-    expect(changes.map((c: { path: { destination: string } }) => c.path.destination).sort()).toEqual([":30007", "127.0.0.0/8:30007"]);
+    expect(changes.map((c: { path: { destination: string } }) => c.path.destination).sort()).toEqual(["127.0.0.0/8:30007", ":30007"]);
     for (const change of changes) {
       expect(change.path).toMatchObject({ kind: "node-port", chains: ["KUBE-NODEPORTS", "KUBE-EXT-KBDEBIL6IU6WL7RF", "KUBE-SVC-KBDEBIL6IU6WL7RF"] });
     }
