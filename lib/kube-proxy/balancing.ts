@@ -23,7 +23,8 @@ export interface LadderRung {
   probability: number | null;
   share: number;
   /** Counters of the rung plus those of its affinity rule: new connections this chain sent to the endpoint. */
-  counters: PacketCounters;
+  packets: number;
+  bytes: number;
   line: number;
 }
 
@@ -47,7 +48,7 @@ const EXPECTED_TARGETS = /^(KUBE-MARK-MASQ|KUBE-MARK-DROP|KUBE-SVC-|KUBE-SVL-|KU
  * hold most rules of a large dump, and this is all the model needs of them.
  */
 export function endpointDestination(index: TableIndex, sepChain: string): string | null {
-  const rules = index.chains.get(sepChain)?.rules;
+  const rules = index.chains.get(sepChain)?.chain.rules;
   if (rules === undefined) return null;
   for (const rule of rules) {
     if (rule.target !== "DNAT") continue;
@@ -66,7 +67,7 @@ export function balancesItself(index: TableIndex, chain: string): boolean {
 /** Reads the ladder of a balancing chain. */
 export function readBalancingChain(index: TableIndex, chain: string): BalancingChain {
   const rungs: LadderRung[] = [];
-  const affinity = new Map<string, PacketCounters>();
+  let affinity: Map<string, PacketCounters> | null = null;
   const unexpected: RuleFacts[] = [];
   let affinitySeconds: number | null = null;
 
@@ -79,8 +80,12 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
     }
     if (facts.recentCheck) {
       affinitySeconds ??= facts.recentSeconds;
+      affinity ??= new Map();
       const previous = affinity.get(target);
-      affinity.set(target, addCounters(previous, facts.rule.counters));
+      affinity.set(target, {
+        packets: (previous?.packets ?? 0) + (facts.rule.counters?.packets ?? 0),
+        bytes: (previous?.bytes ?? 0) + (facts.rule.counters?.bytes ?? 0),
+      });
       continue;
     }
     const probability = facts.probabilityText === null ? null : Number(facts.probabilityText);
@@ -92,7 +97,8 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
       probabilityText: facts.probabilityText,
       probability: probability !== null && Number.isFinite(probability) ? probability : null,
       share: 0,
-      counters: addCounters(undefined, facts.rule.counters),
+      packets: facts.rule.counters?.packets ?? 0,
+      bytes: facts.rule.counters?.bytes ?? 0,
       line: facts.rule.line,
     });
   }
@@ -101,8 +107,11 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
   const shares = effectiveShares(ladder);
   rungs.forEach((rung, i) => {
     rung.share = shares[i]!;
-    const returning = affinity.get(rung.sepChain);
-    if (returning !== undefined) rung.counters = addCounters(rung.counters, returning);
+    const returning = affinity?.get(rung.sepChain);
+    if (returning !== undefined) {
+      rung.packets += returning.packets;
+      rung.bytes += returning.bytes;
+    }
   });
   return {
     chain,
@@ -112,8 +121,4 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
     line: rungs[0]?.line ?? null,
     unexpected,
   };
-}
-
-function addCounters(a: PacketCounters | undefined, b: PacketCounters | null): PacketCounters {
-  return { packets: (a?.packets ?? 0) + (b?.packets ?? 0), bytes: (a?.bytes ?? 0) + (b?.bytes ?? 0) };
 }

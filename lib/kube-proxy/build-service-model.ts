@@ -15,11 +15,11 @@ import {
   type ServiceChainPrefix,
 } from "./chain-names";
 import { balancesItself, readBalancingChain, type BalancingChain, type LadderRung } from "./balancing";
-import { chainLine, collectServicePorts, identifyDraft, type ServicePortDraft } from "./collect-service-ports";
+import { collectServicePorts, identifyDraft, type ServicePortDraft } from "./collect-service-ports";
 import { findChainProblems, ladderProblems } from "./find-problems";
 import { dropsForNoLocalEndpoints } from "./no-endpoints";
 import { indexEntryMasquerade, readServicePaths, SERVICES_CHAIN, type ServicePathsRead } from "./service-paths";
-import { chainFacts, findNatTable, findTable, indexTable, isJumpedTo, releaseChainFacts, type TableIndex } from "./table-index";
+import { chainFacts, chainLine, findNatTable, findTable, indexTable, isJumpedTo, releaseChainFacts, type TableIndex } from "./table-index";
 import { createHashCache, isEndpointChainOf, type ServicePortIdentity } from "./verify-chains";
 import type { EndpointModel, ModelProblem, NoEndpointsVerdict, ProxyModel, ServicePath, ServicePortModel } from "./types";
 
@@ -60,7 +60,7 @@ export function buildProxyModel(dump: IptablesDump): ProxyModel {
 function isLeftover(draft: ServicePortDraft, nat: TableIndex): boolean {
   if (draft.entries.length > 0 || draft.verdicts.length > 0) return false;
   for (const chain of Object.values(draft.chains)) {
-    if (isJumpedTo(nat, chain) || (nat.chains.get(chain)?.rules.length ?? 0) > 0) return false;
+    if (isJumpedTo(nat, chain) || (nat.chains.get(chain)?.chain.rules.length ?? 0) > 0) return false;
   }
   return true;
 }
@@ -141,8 +141,8 @@ function readEndpoints(
     for (const rung of ladder.rungs) {
       const known = endpoints.get(rung.sepChain);
       if (known !== undefined) {
-        known.packets += rung.counters.packets;
-        known.bytes += rung.counters.bytes;
+        known.packets += rung.packets;
+        known.bytes += rung.bytes;
         continue;
       }
       endpoints.set(rung.sepChain, {
@@ -152,8 +152,8 @@ function readEndpoints(
         probabilityText: rung.probabilityText,
         probability: rung.probability,
         share: rung.share,
-        packets: rung.counters.packets,
-        bytes: rung.counters.bytes,
+        packets: rung.packets,
+        bytes: rung.bytes,
         via,
       });
     }
@@ -211,7 +211,7 @@ function isInternalLocal(draft: ServicePortDraft, paths: readonly ServicePath[])
 
 function verifyEndpoint(rung: LadderRung, identity: ServicePortIdentity, nat: TableIndex, problems: ModelProblem[]): boolean {
   const { sepChain, address } = rung;
-  const declared = nat.chains.get(sepChain);
+  const declared = nat.chains.get(sepChain)?.chain;
   if (declared !== undefined && !rung.addressFromChain) {
     problems.push({
       kind: "unparsed-rule",

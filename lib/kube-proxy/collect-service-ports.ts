@@ -38,7 +38,7 @@ export function collectServicePorts(nat: TableIndex, filter: TableIndex, cache: 
   };
 
   for (const name of nat.chains.keys()) addChain(name);
-  for (const target of nat.firstJumpTo.keys()) addChain(target);
+  for (const target of nat.missingTargets.keys()) addChain(target);
   for (const chain of [SERVICES_CHAIN, NODEPORTS_CHAIN]) {
     for (const facts of chainFacts(nat, chain)) {
       const split = facts.rule.target === null ? null : splitServiceChainName(facts.rule.target);
@@ -86,11 +86,4 @@ export function identifyDraft(draft: ServicePortDraft, nat: TableIndex, cache: H
     for (const facts of chainFacts(nat, sep)) note(facts.servicePortName, facts.protocol);
   }
   return identifyServicePort(draft.hash, candidates, protocols, cache);
-}
-
-/** The line of a chain's declaration, or of the first rule jumping to it when it was never declared. */
-export function chainLine(nat: TableIndex, chain: string): number | undefined {
-  const declared = nat.chains.get(chain);
-  if (declared !== undefined) return declared.line;
-  return nat.firstJumpTo.get(chain)?.line;
 }

@@ -7,7 +7,7 @@
  */
 import { ENDPOINT_CHAIN_PREFIX, isChainHash, splitServiceChainName } from "./chain-names";
 import type { LadderFault } from "./probability";
-import { isJumpedTo, type TableIndex } from "./table-index";
+import type { TableIndex } from "./table-index";
 import type { ModelProblem } from "./types";
 
 /** True for KUBE-SVC/SVL/EXT/FW/XLB/SEP chains: those kube-proxy creates per service port or endpoint. */
@@ -20,21 +20,17 @@ export function isServiceOrEndpointChain(name: string): boolean {
 export function findChainProblems(index: TableIndex): ModelProblem[] {
   const problems: ModelProblem[] = [];
   const tableName = index.table?.name ?? "";
-  for (const chain of index.chains.values()) {
-    if (isServiceOrEndpointChain(chain.name) && !isJumpedTo(index, chain.name)) {
+  for (const { chain, jumpedFrom } of index.chains.values()) {
+    if (jumpedFrom === null && isServiceOrEndpointChain(chain.name)) {
       problems.push({ kind: "orphan-chain", chain: chain.name, line: chain.line, message: "no rule jumps to this chain" });
     }
   }
   // Only kube-proxy's (and kubelet's KUBE-MARK-DROP) chains: other targets are extensions (DNAT, MARK, …) or chains
   // of other components, which a capture limited to one table may legitimately lack.
-  const missing = new Set<string>();
-  for (const target of index.firstJumpTo.keys()) {
-    if (target.startsWith("KUBE-") && !index.chains.has(target)) missing.add(target);
-  }
-  if (missing.size === 0) return problems;
-  for (const chain of index.chains.values()) {
+  if (index.missingTargets.size === 0) return problems;
+  for (const { chain } of index.chains.values()) {
     for (const rule of chain.rules) {
-      if (rule.target === null || !missing.has(rule.target)) continue;
+      if (rule.target === null || !index.missingTargets.has(rule.target)) continue;
       problems.push({
         kind: "dangling-jump",
         chain: rule.target,

@@ -15,6 +15,7 @@ describe("kube-proxy comments", () => {
     expect(readComment("ns2/svc2:p80 external IP")?.kind).toBe("external-ip");
     expect(readComment("ns1/svc1 -> [ff06::c1]:80")).toEqual({ servicePortName: "ns1/svc1", kind: "endpoint", endpoint: "[ff06::c1]:80" });
     expect(readComment("default/test-svc:")).toEqual({ servicePortName: "default/test-svc:", kind: "plain", endpoint: null });
+    expect(readComment("default/nginx:80-80 -> 10.42.0.199:80")?.servicePortName).toBe("default/nginx:80-80");
     expect(readComment("ns6/svc6:p80 has no endpoints")?.kind).toBe("no-endpoints");
     expect(readComment("ns2/svc2:p80 has no local endpoints")?.kind).toBe("no-local-endpoints");
     expect(readComment("masquerade traffic for ns4/svc4:p80 external destinations")).toEqual({
@@ -28,6 +29,8 @@ describe("kube-proxy comments", () => {
     expect(readComment("kubernetes service nodeports; NOTE: this must be the last rule in this chain")).toBeNull();
     expect(readComment("kubernetes service portals")).toBeNull();
     expect(readComment("Redirect pods trying to reach external loadbalancer VIP to clusterIP")).toBeNull();
+    expect(readComment("10.0.0.0/8 has no endpoints")).toBeNull();
+    expect(readComment("kind-masq-agent: local traffic is not subject to MASQUERADE")).toBeNull();
   });
 });
 

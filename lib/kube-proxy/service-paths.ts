@@ -133,7 +133,6 @@ export function readServicePaths(
   hash: string,
 ): ServicePathsRead {
   const found: { path: ServicePath; line: number; host: string | null }[] = [];
-  const seen = new Set<string>();
 
   for (const entry of entries) {
     const target = entry.facts.rule.target!;
@@ -161,11 +160,10 @@ export function readServicePaths(
       current = hop.chain;
     }
 
-    const path: ServicePath = { kind, destination, chains, masquerade };
-    const key = `${kind}|${destination}|${chains.join(">")}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    found.push({ path, line: entry.facts.rule.line, host });
+    // Old versions wrote several jumps for one external IP (physdev and addrtype variants): one path.
+    const same = (p: ServicePath) => p.kind === kind && p.destination === destination && p.chains.join(">") === chains.join(">");
+    if (found.some((f) => same(f.path))) continue;
+    found.push({ path: { kind, destination, chains, masquerade }, line: entry.facts.rule.line, host });
   }
 
   found.sort((a, b) => KIND_ORDER.indexOf(a.path.kind) - KIND_ORDER.indexOf(b.path.kind) || a.line - b.line);

@@ -1,43 +1,54 @@
 /**
- * One table of a dump, indexed for the model: chains by name, who jumps where, and every rule's facts read once,
- * when first asked for. Everything the model does afterwards is a lookup here, which keeps it linear in the size of
- * the dump (a 10k-service node has ~60k chains and ~170k rules).
+ * One table of a dump, indexed for the model: chains by name with who jumps to them, and every rule's facts read
+ * once, when first asked for. Everything the model does afterwards is a lookup here, which keeps it linear in the
+ * size of the dump (a 10k-service node has ~60k chains and ~170k rules); one map entry per chain holds all of it,
+ * because on tables that large every extra hash-map lookup shows.
  */
 import type { Chain, IptablesDump, Rule, Table } from "../iptables/types";
 import { readRuleFacts, type RuleFacts } from "./rule-facts";
 
+/** A chain of the table and what the index knows about it. */
+export interface IndexedChain {
+  chain: Chain;
+  /** The first rule of another chain that jumps (or goes) to this one, else null. */
+  jumpedFrom: Rule | null;
+  /** Facts of its rules, once read (see {@link chainFacts}). */
+  facts: RuleFacts[] | null;
+}
+
 export interface TableIndex {
   table: Table | null;
   /** Chains by name; chains a restore input deletes with `-X` are left out. */
-  chains: Map<string, Chain>;
-  /**
-   * For every jump target, the first rule that jumps (or goes) to it from another chain — or, when only the target
-   * itself does, its first such rule. Enough to tell referenced chains from orphans and to find dangling jumps.
-   */
-  firstJumpTo: Map<string, Rule>;
-  /** Facts already read, by chain (filled by {@link chainFacts}). */
-  facts: Map<string, readonly RuleFacts[]>;
+  chains: Map<string, IndexedChain>;
+  /** Jump targets named `KUBE-…` that are not chains of the table, with the first rule jumping to each. */
+  missingTargets: Map<string, Rule>;
 }
 
 const EMPTY: readonly RuleFacts[] = [];
 
 /** Indexes a table (or nothing, for a dump without it). */
 export function indexTable(table: Table | null): TableIndex {
-  const chains = new Map<string, Chain>();
-  const firstJumpTo = new Map<string, Rule>();
-  const index: TableIndex = { table, chains, firstJumpTo, facts: new Map() };
+  const chains = new Map<string, IndexedChain>();
+  const missingTargets = new Map<string, Rule>();
+  const index: TableIndex = { table, chains, missingTargets };
   if (table === null) return index;
 
   const deleted = new Set(table.deletedChains);
   for (const chain of table.chains) {
     // A chain declared and then deleted with -X (kube-proxy's stale-chain cleanup) no longer exists.
-    if (deleted.has(chain.name)) continue;
-    chains.set(chain.name, chain);
+    if (!deleted.has(chain.name)) chains.set(chain.name, { chain, jumpedFrom: null, facts: null });
+  }
+  for (const { chain } of chains.values()) {
     for (const rule of chain.rules) {
       const target = rule.target;
-      if (target === null) continue;
-      const known = firstJumpTo.get(target);
-      if (known === undefined || (known.chain === target && rule.chain !== target)) firstJumpTo.set(target, rule);
+      // Only kube-proxy's chains matter here; DNAT, MARK, RETURN … are extensions, other chains other components'.
+      if (target === null || !target.startsWith("KUBE-")) continue;
+      const indexed = chains.get(target);
+      if (indexed === undefined) {
+        if (!missingTargets.has(target)) missingTargets.set(target, rule);
+      } else if (indexed.jumpedFrom === null && rule.chain !== target) {
+        indexed.jumpedFrom = rule;
+      }
     }
   }
   return index;
@@ -45,24 +56,28 @@ export function indexTable(table: Table | null): TableIndex {
 
 /** The facts of a chain's rules in rule order (empty when the chain is absent), read on first use. */
 export function chainFacts(index: TableIndex, chain: string): readonly RuleFacts[] {
-  const known = index.facts.get(chain);
-  if (known !== undefined) return known;
-  const rules = index.chains.get(chain)?.rules;
-  if (rules === undefined) return EMPTY;
-  const read = rules.map(readRuleFacts);
-  index.facts.set(chain, read);
-  return read;
+  const indexed = index.chains.get(chain);
+  if (indexed === undefined) return EMPTY;
+  indexed.facts ??= indexed.chain.rules.map(readRuleFacts);
+  return indexed.facts;
 }
 
 /** Forgets the facts read for these chains (they are read again if asked for). */
 export function releaseChainFacts(index: TableIndex, chains: Iterable<string>): void {
-  for (const chain of chains) index.facts.delete(chain);
+  for (const chain of chains) {
+    const indexed = index.chains.get(chain);
+    if (indexed !== undefined) indexed.facts = null;
+  }
 }
 
 /** True when a rule of another chain jumps to `chain`. */
 export function isJumpedTo(index: TableIndex, chain: string): boolean {
-  const first = index.firstJumpTo.get(chain);
-  return first !== undefined && first.chain !== chain;
+  return (index.chains.get(chain)?.jumpedFrom ?? null) !== null;
+}
+
+/** The line of a chain's declaration, or of the first rule jumping to it when it does not exist. */
+export function chainLine(index: TableIndex, chain: string): number | undefined {
+  return index.chains.get(chain)?.chain.line ?? index.missingTargets.get(chain)?.line;
 }
 
 /**
