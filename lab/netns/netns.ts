@@ -89,12 +89,17 @@ export function execInNetns(ns: string, cmd: string, args: string[], options: Ex
 
 let counter = 0;
 
+/** A namespace name unique to this process and call: `natwatch-<prefix>-<pid>-<n>` (see `removeLeftovers`). */
+export function uniqueNetnsName(prefix: string): string {
+  return `natwatch-${prefix}-${process.pid}-${counter++}`;
+}
+
 /**
  * Runs `fn` with a fresh namespace named `natwatch-<prefix>-<pid>-<n>` and deletes it afterwards, also when `fn`
  * throws.
  */
 export async function withNetns<T>(prefix: string, fn: (ns: string) => Promise<T>): Promise<T> {
-  const name = `natwatch-${prefix}-${process.pid}-${counter++}`;
+  const name = uniqueNetnsName(prefix);
   await createNetns(name);
   try {
     return await fn(name);
