@@ -36,7 +36,7 @@ export function migrationSlug(name: string): string {
 
 /** Database URL the diff runs against: it only needs a server to make the scratch database on. */
 function scratchUrl(provider: DatabaseProvider): string {
-  return provider === "sqlite" ? `file:${path.join(os.tmpdir(), "natwatch-migrate-diff.db")}` : getTestPostgresUrl();
+  return provider === "sqlite" ? `file:${path.join(os.tmpdir(), `natwatch-migrate-diff-${process.pid}.db`)}` : getTestPostgresUrl();
 }
 
 /** SQL that takes one provider's migrations to the current models (empty string when there is nothing to do). */
@@ -54,6 +54,8 @@ export async function diffProvider(provider: DatabaseProvider, root: string): Pr
     return EMPTY_MIGRATION.test(sql) ? "" : sql;
   } finally {
     await rm(output, { force: true });
+    // The CLI opens the SQLite scratch file even though the diff runs in memory.
+    if (provider === "sqlite") await rm(scratchUrl(provider).slice("file:".length), { force: true });
   }
 }
 
