@@ -5,6 +5,9 @@
  * (full and partial syncs, with `-X` deletions) and `iptables -S [-v]` rule listings. It keeps every rule's text
  * exactly as written so a ruleset re-serializes byte for byte, and offers a tokenized view of each rule for the
  * kube-proxy model.
+ *
+ * Added: a parsed dump is read-only. To keep 230k-rule dumps fast and small, the parser shares equal `RuleOption`
+ * objects, `matchModules` arrays and zero `PacketCounters` between rules; changing one would change them all.
  */
 
 /** `[packets:bytes]` of `iptables-save -c`, or `-c packets bytes` of `iptables -S -v`. */
