@@ -1,7 +1,8 @@
 /**
  * The model at DESIGN.md's scale: a 10k-service, 50k-endpoint node (~230k lines). The budget itself (parse + model
  * well under `iptables-restore --test`) is measured by `npm run bench`; here the model must stay correct at that size
- * and grow linearly, which a quadratic scan (25× for 5× the services) would break.
+ * and grow linearly: a quadratic scan would take 25× as long for 5× the services (the bound leaves room for the
+ * garbage collector, whose work grows with the live heap).
  */
 import { describe, expect, it } from "vitest";
 import { parseIptablesSave } from "../iptables/parse-iptables-save";
@@ -41,7 +42,7 @@ describe("a 10k-service node", () => {
     const small = dumpOf(2_000);
     const smallTime = bestTime(small, 3);
     const largeTime = bestTime(large, 2);
-    expect(largeTime / smallTime).toBeLessThan(12);
+    expect(largeTime / smallTime).toBeLessThan(15);
     expect(largeTime).toBeLessThan(4_000);
   });
 });
