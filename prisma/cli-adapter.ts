@@ -41,13 +41,27 @@ function reportCatalogTypesAsText<T>(result: T): T {
   return result;
 }
 
-/** A pg pool whose results report catalog types as text (see above). */
+/**
+ * Makes a connection report catalog types as text (see above), for promise and callback calls alike: the adapter
+ * awaits `query()` on pooled clients inside transactions, and the pool's own `query()` calls it with a callback.
+ */
+function reportCatalogTypesAsTextOn(client: pg.ClientBase): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const callback = args.at(-1);
+    if (typeof callback === "function") {
+      args[args.length - 1] = (error: unknown, result: unknown) => callback(error, error ? result : reportCatalogTypesAsText(result));
+      return query(...args);
+    }
+    const pending = query(...args);
+    return pending instanceof Promise ? pending.then(reportCatalogTypesAsText) : pending;
+  };
+}
+
+/** A pg pool whose every connection reports catalog types as text. */
 function catalogFriendlyPool(config: pg.PoolConfig): pg.Pool {
   const pool = new pg.Pool(config);
-  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
-  // pg.Pool#query has a dozen overloads; the adapter only uses the promise form.
-  (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args) =>
-    reportCatalogTypesAsText(await query(...args));
+  pool.on("connect", reportCatalogTypesAsTextOn);
   return pool;
 }
 
