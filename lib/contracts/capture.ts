@@ -25,15 +25,26 @@ export const addressFamilySchema = z.enum(["ipv4", "ipv6"]);
 
 /** One chain of the captured ruleset, in capture order. */
 export const manifestEntrySchema = z.strictObject({
-  table: z.string().regex(/^[a-z0-9_-]{1,32}$/, "must be a table name such as nat or filter"),
+  /** `nat`, `filter`, … (iptables backends); `FAMILY NAME` such as `ip kube-proxy` (nftables backend). */
+  table: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}( [A-Za-z0-9_.-]{1,64})?$/, "must be a table name such as nat, or `ip kube-proxy` for nftables"),
+  /**
+   * iptables: the chain name. nftables: the table object's kind and name (`chain services`, `map service-ips`),
+   * see lib/capture/nft-ruleset-text.ts.
+   */
   chain: z.string().min(1).max(256),
-  /** Built-in chain policy (ACCEPT/DROP); null for user chains. */
+  /** Built-in chain policy (ACCEPT/DROP); null for user chains (and for nftables objects). */
   policy: z.string().max(32).nullable(),
   digest: digestSchema,
 });
 export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
 
-/** A chain body the server lacks: the normalized rule lines (`-A CHAIN …`, no counters), newline-joined. */
+/**
+ * A chain body the server lacks: the normalized rule lines (`-P`/`-A CHAIN …`, no counters; see
+ * lib/iptables/chain-digest.ts), newline-joined; for nftables the object's normalized listing. `digest` is the
+ * sha256 of `body`, which the server verifies.
+ */
 export const chainBodySchema = z.strictObject({
   digest: digestSchema,
   body: z.string().max(16 * 1024 * 1024),
@@ -90,6 +101,8 @@ export const captureRequestSchema = z
     captureId: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, "must be 8–128 characters of A-Z a-z 0-9 _ -"),
     cluster: kubeNameSchema,
     node: kubeNameSchema,
+    /** The node's role, as the agent knows it from the Node object's labels. */
+    role: z.enum(["control-plane", "worker"]).optional(),
     /** When the kernel state was read (not when it was sent). */
     capturedAt: z.iso.datetime({ offset: true }),
     backend: captureBackendSchema,
@@ -126,6 +139,8 @@ export interface CaptureAccepted {
   changes: number;
   /** True when this capture id had been stored before. */
   duplicate: boolean;
+  /** True when later captures of the node had arrived first: it was placed in history (no traffic window derived). */
+  late: boolean;
 }
 
 /** 409: nothing stored; resend with the bodies of these chains (or the whole manifest for an unknown ruleset). */

@@ -1,0 +1,188 @@
+/**
+ * Use case: store one capture of one node (`POST /api/v1/captures`).
+ *
+ * The whole capture is one transaction, serialized per node: the node's row, its rules (bodies the server lacked,
+ * the ruleset as a delta of the node's previous one, the ruleset's kube-proxy model), its place in the node's
+ * snapshot history with the service changes it brings, its counters and its conntrack sample — or nothing, when
+ * any part is refused. A capture whose chains the server lacks is refused with 409 and the missing digests; the
+ * agent resends with those bodies. A retried capture id answers 200 `duplicate: true` and stores nothing.
+ */
+import type { CaptureAccepted, CaptureRequest } from "../../contracts/capture";
+import { apiError, type ApiError } from "../http/api-error";
+import type { Db } from "../db";
+import { checkCaptureTime } from "./capture-time";
+import { checkCaptureRules, type CheckedRules } from "./check-capture-rules";
+import { placeCapture } from "./place-capture";
+import { readRulesetManifest } from "./read-ruleset-manifest";
+import { recordConntrack } from "./record-conntrack";
+import { recordCounters } from "./record-counters";
+import { proxyModeOf, storedRulesetDigest } from "./ruleset-identity";
+import { buildRulesetModel, loadChainBodies, loadRulesetModel, storeRulesetModel } from "./ruleset-model";
+import { findMissingBodies, storeChainBodies, storeRuleset, type RulesetBase } from "./store-ruleset";
+import { IngestRefusal, LOCK_NODE, LOCK_RULESET, lockForTransaction, providerOfClient, type Tx } from "./transaction";
+
+/** Settings of one ingest. */
+export interface IngestCaptureOptions {
+  /** History older than this is refused (env `NATWATCH_RETENTION_DAYS`). */
+  retentionDays: number;
+  /** The server's clock (tests pin it). */
+  now?: Date;
+}
+
+/** 201 stored, 200 already stored, or a refusal (400, 409). */
+export type IngestCaptureResult = { ok: true; status: 200 | 201; accepted: CaptureAccepted } | { ok: false; error: ApiError };
+
+/** A 10k-service first capture parses and stores ~70k chains; a racing capture may wait for that. */
+const TRANSACTION_OPTIONS = { maxWait: 120_000, timeout: 600_000 };
+
+/** Stores `capture` for cluster `clusterId` (already authorized for it). */
+export async function ingestCapture(db: Db, clusterId: number, capture: CaptureRequest, options: IngestCaptureOptions): Promise<IngestCaptureResult> {
+  const capturedAt = new Date(capture.capturedAt);
+  const timeError = checkCaptureTime(capturedAt, options.now ?? new Date(), options.retentionDays);
+  if (timeError) return { ok: false, error: timeError };
+  const mode = proxyModeOf(capture.backend);
+  const checked = checkCaptureRules(capture, mode);
+  if (!checked.ok) return checked;
+  const rulesetDigest = storedRulesetDigest(capture.family, mode, checked.rules.manifestDigest);
+  const provider = providerOfClient(db);
+
+  try {
+    return await db.$transaction(async (tx) => {
+      await lockForTransaction(tx, provider, LOCK_NODE, `${clusterId}/${capture.node}`);
+      const node = await tx.node.upsert({
+        where: { clusterId_name: { clusterId, name: capture.node } },
+        update: {},
+        create: { clusterId, name: capture.node, role: capture.role ?? "worker", firstSeen: capturedAt, lastSeen: capturedAt },
+      });
+      const key = { nodeId: node.id, captureId: capture.captureId, family: capture.family };
+      const stored = await tx.capture.findUnique({ where: { nodeId_captureId_family: key }, select: { snapshotId: true } });
+      if (stored) {
+        const accepted = { captureId: capture.captureId, newSnapshot: false, snapshotId: String(stored.snapshotId), rulesetDigest: checked.rules.manifestDigest, changes: 0, duplicate: true, late: false };
+        return { ok: true as const, status: 200 as const, accepted };
+      }
+
+      await ensureRuleset(tx, provider, { nodeId: node.id, family: capture.family, mode, capturedAt, rulesetDigest, rules: checked.rules });
+      const modelOf = (digest: string) => loadRulesetModel(tx, digest, () => readRulesetManifest(tx, digest));
+      const previousCapture = await tx.capture.findFirst({
+        where: { nodeId: node.id, family: capture.family, capturedAt: { lt: capturedAt } },
+        orderBy: { capturedAt: "desc" },
+        select: { capturedAt: true },
+      });
+      const placed = await placeCapture(
+        tx,
+        { clusterId, nodeId: node.id, family: capture.family, backend: capture.backend, rulesetDigest, captureId: capture.captureId, capturedAt },
+        modelOf,
+      );
+      const snapshot = await tx.snapshot.findUniqueOrThrow({ where: { id: placed.snapshotId }, select: { firstSeen: true } });
+      await recordCounters(
+        tx,
+        {
+          nodeId: node.id,
+          family: capture.family,
+          capturedAt,
+          rulesetDigest,
+          snapshotFirstSeen: snapshot.firstSeen,
+          previousCaptureAt: previousCapture?.capturedAt ?? null,
+          late: placed.late,
+        },
+        capture.counters,
+        () => modelOf(rulesetDigest),
+      );
+      if (capture.conntrack) await recordConntrack(tx, node.id, capturedAt, capture.conntrack, () => modelOf(rulesetDigest));
+
+      const latest = capturedAt >= node.lastSeen;
+      if (latest || capturedAt < node.firstSeen) {
+        await tx.node.update({
+          where: { id: node.id },
+          data: {
+            ...(latest ? { lastSeen: capturedAt, lastBackend: capture.backend, lastMode: mode, ...(capture.role ? { role: capture.role } : {}) } : {}),
+            ...(capturedAt < node.firstSeen ? { firstSeen: capturedAt } : {}),
+          },
+        });
+      }
+      if (capture.dropped > 0) {
+        console.warn(`natwatch ingest: node ${capture.node} of cluster ${clusterId} dropped ${capture.dropped} captures from its spool`);
+      }
+      const accepted: CaptureAccepted = {
+        captureId: capture.captureId,
+        newSnapshot: placed.newSnapshot,
+        snapshotId: String(placed.snapshotId),
+        rulesetDigest: checked.rules.manifestDigest,
+        changes: placed.changes,
+        duplicate: false,
+        late: placed.late,
+      };
+      return { ok: true as const, status: 201 as const, accepted };
+    }, TRANSACTION_OPTIONS);
+  } catch (error) {
+    if (error instanceof IngestRefusal) return { ok: false, error: error.apiError };
+    throw error;
+  }
+}
+
+interface RulesetInput {
+  nodeId: number;
+  family: "ipv4" | "ipv6";
+  mode: string;
+  capturedAt: Date;
+  /** Stored digest (`Ruleset.digest`). */
+  rulesetDigest: string;
+  rules: CheckedRules;
+}
+
+/**
+ * Makes sure ruleset `input.rulesetDigest` is stored with its model. A known ruleset costs one lookup: its bodies
+ * and model exist, whichever node first sent it. An unknown one needs the manifest and every body the server
+ * lacks (else 409); it is stored as a delta of the node's ruleset at the capture's time when that is cheaper.
+ */
+async function ensureRuleset(tx: Tx, provider: "sqlite" | "postgresql", input: RulesetInput): Promise<void> {
+  const exists = () => tx.ruleset.findUnique({ where: { digest: input.rulesetDigest }, select: { digest: true } });
+  if (await exists()) return;
+  const { manifest, uploaded } = input.rules;
+  if (!manifest) {
+    throw new IngestRefusal(
+      apiError(409, "unknown ruleset: resend the capture with its manifest", { missingChains: [], unknownRuleset: true }),
+    );
+  }
+  // Nodes with identical rules race to store the same ruleset; the second waits here, then finds it stored.
+  await lockForTransaction(tx, provider, LOCK_RULESET, input.rulesetDigest);
+  if (await exists()) return;
+
+  const base = await baseRuleset(tx, input);
+  const known = new Set(base?.manifest.map((e) => e.digest));
+  const candidates = manifest.map((e) => e.digest).filter((d) => !uploaded.has(d) && !known.has(d));
+  const missing = await findMissingBodies(tx, candidates);
+  if (missing.length > 0) {
+    throw new IngestRefusal(
+      apiError(409, `${missing.length} chain bodies are missing: resend the capture with them`, { missingChains: missing, unknownRuleset: false }),
+    );
+  }
+  await storeChainBodies(tx, [...uploaded].map(([digest, { body, table }]) => ({ digest, body, table })), provider);
+  await storeRuleset(tx, { digest: input.rulesetDigest, family: input.family, mode: input.mode, manifest, base });
+
+  const bodies = await loadChainBodies(tx, manifest.map((e) => e.digest), new Map([...uploaded].map(([d, u]) => [d, u.body])));
+  let model;
+  try {
+    model = buildRulesetModel(manifest, bodies, input.family, input.mode as "iptables" | "nftables" | "ipvs");
+  } catch (error) {
+    throw new IngestRefusal(apiError(400, `the ruleset cannot be read as a whole: ${(error as Error).message}`, { field: "manifest" }));
+  }
+  await storeRulesetModel(tx, input.rulesetDigest, model);
+}
+
+/** The node's ruleset at the capture's time (or its first one after), when it was read in the same mode. */
+async function baseRuleset(tx: Tx, input: RulesetInput): Promise<RulesetBase | null> {
+  const where = { nodeId: input.nodeId, family: input.family };
+  const neighbour =
+    (await tx.snapshot.findFirst({ where: { ...where, firstSeen: { lte: input.capturedAt } }, orderBy: { firstSeen: "desc" }, select: { rulesetDigest: true } })) ??
+    (await tx.snapshot.findFirst({ where, orderBy: { firstSeen: "asc" }, select: { rulesetDigest: true } }));
+  if (!neighbour) return null;
+  const ruleset = await tx.ruleset.findUniqueOrThrow({ where: { digest: neighbour.rulesetDigest } });
+  if (ruleset.mode !== input.mode || ruleset.family !== input.family) return null;
+  return {
+    digest: ruleset.digest,
+    manifest: await readRulesetManifest(tx, ruleset.digest),
+    depth: ruleset.depth,
+    deltaRows: ruleset.deltaRows,
+  };
+}
