@@ -134,6 +134,14 @@ describe("parseIptablesSave under fuzzing", () => {
       for (let n = 0; n < MUTANTS_PER_INPUT; n++) {
         const text = mutate(seed.text, random);
         const result = parseIptablesSave(text, seed.options);
+        // Reading texts only checks every rule as strictly, and reads the same texts, counters and targets.
+        const textsOnly = parseIptablesSave(text, { ...seed.options, ruleOptions: false });
+        expect(textsOnly.ok ? "ok" : textsOnly.error).toEqual(result.ok ? "ok" : result.error);
+        if (result.ok && textsOnly.ok) {
+          expect(serializeIptablesSave(textsOnly.dump)).toBe(serializeIptablesSave(result.dump));
+          const targets = (dump: typeof result.dump) => dump.tables.flatMap((t) => t.chains.flatMap((c) => c.rules.map((r) => [r.target, r.goto])));
+          expect(targets(textsOnly.dump)).toEqual(targets(result.dump));
+        }
         if (!result.ok) {
           refused++;
           const { error } = result;

@@ -311,6 +311,20 @@ describe("parseIptablesSave input handling", () => {
     expect(error.line).toBe(2);
   });
 
+  it("reads texts, counters and targets only when asked, without building options", () => {
+    const full = dumpOf(CAPTURED_SAVE);
+    const texts = dumpOf(CAPTURED_SAVE, { ruleOptions: false });
+    const rules = (dump: IptablesDump) => dump.tables.flatMap((t) => t.chains.flatMap((c) => c.rules));
+    expect(rules(texts).map((r) => [r.chain, r.text, r.counters, r.target, r.goto, r.line])).toEqual(
+      rules(full).map((r) => [r.chain, r.text, r.counters, r.target, r.goto, r.line]),
+    );
+    expect(rules(texts).every((r) => r.options.length === 0 && r.matchModules.length === 0)).toBe(true);
+    expect(serializeIptablesSave(texts)).toBe(CAPTURED_SAVE);
+    expect(errorOf('*nat\n-A X -m comment --comment "cut\nCOMMIT\n', { ruleOptions: false }).reason).toBe("unterminated quote");
+    const listing = dumpOf(CAPTURED_LISTING, { defaultTable: "nat", ruleOptions: false });
+    expect(serializeIptablesSave(listing)).toBe(CAPTURED_LISTING);
+  });
+
   it("refuses an unknown defaultTable", () => {
     expect(errorOf("-A X -j Y\n", { defaultTable: "nope" }).reason).toBe('unknown table "nope" (defaultTable)');
   });

@@ -39,6 +39,13 @@ export interface ParseOptions {
   defaultTable?: string;
   /** Address family, when the caller knows it (ip6tables-save); otherwise guessed from addresses in the rules. */
   family?: "ipv4" | "ipv6";
+  /**
+   * False: read rule texts, counters and targets only — every rule is still checked as strictly (same errors), but
+   * `options` and `matchModules` are left empty, which makes the parse about twice as cheap. For callers that only
+   * digest and upload texts (capture uploads); the kube-proxy model needs the default, true. The family is then
+   * known only from `options.family` or an `ip6tables-save` header.
+   */
+  ruleOptions?: boolean;
 }
 
 /** The tables iptables knows (the kernel refuses any other name, so another name means a damaged input). */
@@ -117,7 +124,7 @@ function parseOrFail(input: string, options: ParseOptions): IptablesDump {
   const seenTables = new Map<string, number>();
   let open: TableState | null = null;
   let sawIPv6 = false;
-  const context = newTokenizerContext(input);
+  const context = newTokenizerContext(input, options.ruleOptions ?? true);
   let lastChain: Chain | null = null;
   let lastChainTable: TableState | null = null;
   const tokens = context.tokens;

@@ -115,7 +115,13 @@ export interface TokenizerContext {
   /** Options and module names of the rule being tokenized, copied out at its end. */
   ruleOptions: RuleOption[];
   ruleModules: string[];
+  /** False when only rule texts are wanted (`ParseOptions.ruleOptions: false`): options are checked, not built. */
+  detail: boolean;
 }
+
+/** The options and modules of every rule when the caller asked for texts only (shared, read-only). */
+const NO_OPTIONS: RuleOption[] = [];
+const NO_MODULES: string[] = [];
 
 /**
  * Options built lately for one (owner, name) pair, with their exact source text (from the option word, or its `!`,
@@ -156,7 +162,7 @@ interface ModuleNode {
 }
 
 /** A context for tokenizing rules of `src`; the parser makes one per input. */
-export function newTokenizerContext(src: string): TokenizerContext {
+export function newTokenizerContext(src: string, detail = true): TokenizerContext {
   return {
     src,
     tokens: {
@@ -182,6 +188,7 @@ export function newTokenizerContext(src: string): TokenizerContext {
     kinds: new Uint8Array(64),
     ruleOptions: [],
     ruleModules: [],
+    detail,
   };
 }
 
@@ -685,6 +692,15 @@ export function tokenizeRuleInto(context: TokenizerContext, start: number, end: 
       }
     }
 
+    if (!context.detail) {
+      // Texts only: the rule is checked as fully as ever, but no option is built; the target is still read.
+      if (special === SPECIAL_TARGET) {
+        out.target = wordValue(context, firstArg);
+        out.goto = nameLength === 2 ? src.charCodeAt(nameStart + 1) === 103 /* g */ : src.startsWith("--goto", nameStart);
+      }
+      k = j;
+      continue;
+    }
     const common = commonIndex(src, nameStart, nameStart + nameLength);
     const base = special !== SPECIAL_NONE || isBaseOption(src, nameStart, nameLength, common);
     const owned = base ? "" : owner !== "" ? owner : protocol;
@@ -702,7 +718,7 @@ export function tokenizeRuleInto(context: TokenizerContext, start: number, end: 
     }
     k = j;
   }
-  out.options = options.slice();
-  out.matchModules = sharedModules(context);
+  out.options = context.detail ? options.slice() : NO_OPTIONS;
+  out.matchModules = context.detail ? sharedModules(context) : NO_MODULES;
   return true;
 }
