@@ -250,6 +250,12 @@ describe("parseIptablesSave input handling", () => {
     expect(rule.line).toBe(4);
   });
 
+  it("ignores a byte-order mark before the first line", () => {
+    expect(dumpOf("\uFEFF*nat\n:X - [0:0]\nCOMMIT\n").tables[0]?.chains[0]?.name).toBe("X");
+    expect(dumpOf("\uFEFF-A X -j Y\n", { defaultTable: "nat" }).format).toBe("listing");
+    expect(errorOf("\uFEFFhello\n")).toMatchObject({ line: 1, column: 1 });
+  });
+
   it("orders declared chains first, then chains only named by rules, and upgrades a chain declared late", () => {
     const dump = dumpOf("-A B -j X\n-A C -j Y\n-N A\n-N C\n", { defaultTable: "filter" });
     const t = table(dump, "filter");

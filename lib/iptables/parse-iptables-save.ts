@@ -67,6 +67,7 @@ const DIGIT_9 = 57;
 const LEFT_BRACKET = 91;
 const RIGHT_BRACKET = 93;
 const BANG = 33;
+const BYTE_ORDER_MARK = 0xfeff;
 
 /** Longest offending line kept in an error. */
 const ERROR_TEXT_MAX = 200;
@@ -146,7 +147,8 @@ function parseOrFail(input: string, options: ParseOptions): IptablesDump {
   }
 
   const length = input.length;
-  let pos = 0;
+  // A byte-order mark (a dump saved by an editor) is not part of the first line.
+  let pos = input.charCodeAt(0) === BYTE_ORDER_MARK ? 1 : 0;
   while (pos < length) {
     let eol = input.indexOf("\n", pos);
     if (eol < 0) eol = length;
@@ -328,7 +330,7 @@ function parseOrFail(input: string, options: ParseOptions): IptablesDump {
 /** "save" when the first significant line opens a table; "listing" when the caller named a default table. */
 function detectFormat(input: string, options: ParseOptions): DumpFormat {
   if (options.defaultTable === undefined) return "save";
-  let pos = 0;
+  let pos = input.charCodeAt(0) === BYTE_ORDER_MARK ? 1 : 0;
   while (pos < input.length) {
     let eol = input.indexOf("\n", pos);
     if (eol < 0) eol = input.length;
