@@ -15,7 +15,8 @@ const objectMetaSchema = z.looseObject({
   name: z.string().min(1).max(253),
   namespace: z.string().max(63).optional(),
   uid: z.string().max(64).optional(),
-  resourceVersion: z.string().max(64).optional(),
+  /** Required: with (kind, namespace, name, type) it makes a retried event idempotent. */
+  resourceVersion: z.string().min(1).max(64),
 });
 
 export const kubeEventSchema = z.strictObject({
