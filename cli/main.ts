@@ -6,8 +6,10 @@ import { CliFailure } from "./io";
 import type { Command } from "./command";
 import { explainCommand } from "./commands/explain";
 import { diffCommand } from "./commands/diff";
+import { importCommand } from "./commands/import";
+import { tokenCommand } from "./commands/token";
 
-const commands: Command[] = [explainCommand, diffCommand];
+const commands: Command[] = [explainCommand, diffCommand, importCommand, tokenCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));
