@@ -208,7 +208,7 @@ describe("natwatch's model of the kernel's read-back", () => {
     const sp = port("default/svc-clusterip:svc-webport");
     expect(sp.svcChain).toBe("KUBE-SVC-KBDEBIL6IU6WL7RF");
     expect(sp.chainVerified).toBe(true);
-    expect(sp.clusterIPs).toEqual(["10.200.1.201"]);
+    expect(sp.clusterIPs).toEqual(["10.200.1.201:9000"]);
     expect(sp.endpoints.map((e) => e.address)).toEqual(["10.10.1.2:80", "10.10.2.2:80", "10.10.3.3:80"]);
     expect(sp.endpoints.map((e) => e.probabilityText)).toEqual(["0.33333333349", "0.50000000000", null]);
     for (const ep of sp.endpoints) {

@@ -43,8 +43,8 @@ describe("realworld excerpts", () => {
     const nginx = port(model, "default/nginx-mlb-l2-service");
     expect(nginx).toMatchObject({
       chainVerified: true,
-      clusterIPs: ["10.43.159.55"],
-      loadBalancerIPs: ["10.123.123.100"],
+      clusterIPs: ["10.43.159.55:80"],
+      loadBalancerIPs: ["10.123.123.100:80"],
       nodePorts: [30329],
       externalTrafficPolicy: "Local",
       svlChain: "KUBE-SVL-W47NQ5DDJKUWFTVY",

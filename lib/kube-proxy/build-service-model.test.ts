@@ -66,6 +66,11 @@ function natAddress(value: string): string {
   return /^(\S+) \(nat\)/.exec(value)?.[1] ?? value;
 }
 
+/** A VIP with the service port, as the model lists it (`10.0.0.1:80`, `[fd00::1]:80`). */
+function vip(ip: string, port: number): string {
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
 function host(destination: string): string {
   const colon = destination.lastIndexOf(":");
   return destination.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
@@ -96,7 +101,7 @@ describe("the model of every whole dump in the corpus matches its sidecar", () =
           const found = model.servicePorts.find((p) => p.name === spn && p.protocol === protocol);
           expect(found, `${spn} ${protocol}`).toBeDefined();
           const actual = found!;
-          if (port.clusterIP != null) expect(actual.clusterIPs).toContain(port.clusterIP);
+          if (port.clusterIP != null) expect(actual.clusterIPs).toContain(vip(port.clusterIP, port.port));
 
           if (inRules.length === 0) {
             // Only the filter table speaks of it: every address it had is refused there.
@@ -123,8 +128,8 @@ describe("the model of every whole dump in the corpus matches its sidecar", () =
 
           expectChains(actual, port);
           expect(actual.nodePorts, spn).toEqual(port.nodePort === undefined ? [] : [port.nodePort]);
-          expect(actual.externalIPs, spn).toEqual((port.externalIPs ?? []).map(natAddress));
-          expect(actual.loadBalancerIPs, spn).toEqual(port.loadBalancerIPs ?? []);
+          expect(actual.externalIPs, spn).toEqual((port.externalIPs ?? []).map((ip) => vip(natAddress(ip), port.port)));
+          expect(actual.loadBalancerIPs, spn).toEqual((port.loadBalancerIPs ?? []).map((ip) => vip(ip, port.port)));
           expect(actual.externalTrafficPolicy, spn).toBe(service.externalTrafficPolicy ?? "Cluster");
           expect(actual.internalTrafficPolicy, spn).toBe(service.internalTrafficPolicy ?? "Cluster");
           // 005 is 006 without the affinity rules (its sidecar says so).
@@ -204,7 +209,7 @@ describe("paths, masquerade and verdicts (TestOverallIPTablesRules)", () => {
     expect(port("ns6/svc6:p80")).toMatchObject({
       svcChain: null,
       chainVerified: true,
-      clusterIPs: ["172.30.0.46"],
+      clusterIPs: ["172.30.0.46:80"],
       endpoints: [],
       paths: [],
       noEndpoints: [{ action: "REJECT", reason: "has no endpoints", destination: "172.30.0.46:80" }],
@@ -248,7 +253,7 @@ describe("the seed's kind node", () => {
     for (const model of [clusterIP, nodePort]) {
       const port = web(model);
       expect(port.svcChain).toBe("KUBE-SVC-KBDEBIL6IU6WL7RF");
-      expect(port.clusterIPs).toEqual(["10.200.1.201"]);
+      expect(port.clusterIPs).toEqual(["10.200.1.201:9000"]);
       expect(port.endpoints.map((e) => [e.address, e.sepChain, e.probabilityText, e.packets])).toEqual([
         ["10.10.1.2:80", "KUBE-SEP-TBW2IYJKUCAC7GB3", "0.33333333349", 35],
         ["10.10.2.2:80", "KUBE-SEP-DOIEFYKPESCDTYCH", "0.50000000000", 33],
@@ -304,7 +309,7 @@ describe("comments that cannot be trusted alone", () => {
     const bare = seedDump.replace(/ -m comment --comment "[^"]*"/g, "");
     const model = modelOf(bare);
     const port = model.servicePorts.find((p) => p.svcChain === "KUBE-SVC-KBDEBIL6IU6WL7RF")!;
-    expect(port).toMatchObject({ name: "", chainVerified: false, clusterIPs: ["10.200.1.201"] });
+    expect(port).toMatchObject({ name: "", chainVerified: false, clusterIPs: ["10.200.1.201:9000"] });
     expect(port.endpoints.map((e) => e.address)).toEqual(["10.10.1.2:80", "10.10.2.2:80", "10.10.3.3:80"]);
     expect(model.problems).toContainEqual(
       expect.objectContaining({ kind: "chain-name-mismatch", chain: "KUBE-SVC-KBDEBIL6IU6WL7RF", message: "no rule names the service port of this chain, so its name cannot be verified" }),

@@ -18,6 +18,7 @@ import { balancesItself, readBalancingChain, type BalancingChain, type LadderRun
 import { collectServicePorts, identifyDraft, type ServicePortDraft } from "./collect-service-ports";
 import { findChainProblems, ladderProblems } from "./find-problems";
 import { dropsForNoLocalEndpoints } from "./no-endpoints";
+import { joinHostPort } from "./rule-facts";
 import { indexEntryMasquerade, readServicePaths, SERVICES_CHAIN, type ServicePathsRead } from "./service-paths";
 import { chainFacts, chainLine, findNatTable, findTable, indexTable, isJumpedTo, releaseChainFacts, type TableIndex } from "./table-index";
 import { createHashCache, isEndpointChainOf, type ServicePortIdentity } from "./verify-chains";
@@ -181,8 +182,9 @@ function noEndpointVerdicts(draft: ServicePortDraft, paths: readonly ServicePath
 /** Filter verdicts are the only trace of a port without endpoints: its cluster IP and node ports are there. */
 function addFilterAddresses(draft: ServicePortDraft, read: ServicePathsRead): void {
   for (const { chain, facts } of draft.verdicts) {
-    if (chain === SERVICES_CHAIN && facts.destination !== null && !read.clusterIPs.includes(facts.destination)) {
-      read.clusterIPs.push(facts.destination);
+    const address = facts.destination !== null && facts.dport !== null ? joinHostPort(facts.destination, facts.dport) : facts.destination;
+    if (chain === SERVICES_CHAIN && address !== null && !read.clusterIPs.includes(address)) {
+      read.clusterIPs.push(address);
     }
     if (facts.destination === null && facts.dstType === "LOCAL" && facts.dport !== null && !read.nodePorts.includes(facts.dport)) {
       read.nodePorts.push(facts.dport);

@@ -172,7 +172,7 @@ export function readServicePaths(
     read.paths.push(path);
     const list =
       path.kind === "cluster-ip" ? read.clusterIPs : path.kind === "external-ip" ? read.externalIPs : path.kind === "load-balancer" ? read.loadBalancerIPs : null;
-    if (list !== null && host !== null && !list.includes(host)) list.push(host);
+    if (list !== null && host !== null && !list.includes(path.destination)) list.push(path.destination);
   }
   for (const entry of entries) {
     if (entry.chain === NODEPORTS_CHAIN && entry.facts.dport !== null && !read.nodePorts.includes(entry.facts.dport)) {

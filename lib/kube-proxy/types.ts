@@ -78,8 +78,11 @@ export interface ServicePortModel {
   fwChain: string | null;
   /** True when every service-level chain name above equals kube-proxy's hash of `name` + protocol. */
   chainVerified: boolean;
+  /** Virtual addresses with the service port, `ip:port` (`[ip]:port` for IPv6), e.g. `10.200.1.201:9000`. */
   clusterIPs: string[];
+  /** External IPs with the service port, `ip:port`. */
   externalIPs: string[];
+  /** LoadBalancer ingress IPs with the service port, `ip:port`. */
   loadBalancerIPs: string[];
   nodePorts: number[];
   /** Endpoints of the cluster-wide balancing chain, then those only in the local chain, in rule order. */

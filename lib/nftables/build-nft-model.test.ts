@@ -55,7 +55,7 @@ function summarize(m: ProxyModel): PortSummary[] {
 
 interface SidecarEndpoint { ip: string; port: number; inRules?: boolean }
 interface SidecarPort {
-  servicePortName: string; protocol: string; clusterIP: string; nodePort?: number;
+  servicePortName: string; protocol: string; port: number; clusterIP: string; nodePort?: number;
   externalIPs?: string[]; loadBalancerIPs?: string[]; endpoints: SidecarEndpoint[];
 }
 interface SidecarService {
@@ -74,9 +74,9 @@ function expectedFrom(services: SidecarService[]): PortSummary[] {
       s.ports.map((p) => ({
         name: p.servicePortName,
         protocol: p.protocol.toLowerCase(),
-        clusterIPs: [p.clusterIP],
+        clusterIPs: [`${p.clusterIP}:${p.port}`],
         nodePorts: p.nodePort ? [p.nodePort] : [],
-        externalDestinations: [...(p.externalIPs ?? []), ...(p.loadBalancerIPs ?? [])].sort(),
+        externalDestinations: [...(p.externalIPs ?? []), ...(p.loadBalancerIPs ?? [])].map((ip) => `${ip}:${p.port}`).sort(),
         endpoints: p.endpoints.filter((e) => e.inRules !== false).map((e) => `${e.ip}:${e.port}`).sort(),
         externalTrafficPolicy: s.externalTrafficPolicy ?? "Cluster",
         internalTrafficPolicy: s.internalTrafficPolicy ?? "Cluster",
@@ -111,7 +111,7 @@ describe("buildNftProxyModel on 001, the services of iptables 006", () => {
 
   it("tells a load-balancer IP with source ranges by its firewall chain, and follows it before DNAT", () => {
     const svc5 = port(m, "ns5/svc5:p80");
-    expect(svc5.loadBalancerIPs).toEqual(["5.6.7.8"]);
+    expect(svc5.loadBalancerIPs).toEqual(["5.6.7.8:80"]);
     expect(svc5.fwChain).toBe("firewall-HVFWP5L3-ns5/svc5/tcp/p80");
     expect(svc5.paths.find((p) => p.kind === "load-balancer")).toEqual({
       kind: "load-balancer",
@@ -137,7 +137,7 @@ describe("buildNftProxyModel on 001, the services of iptables 006", () => {
 
   it("turns the no-endpoints maps into REJECT and DROP verdicts", () => {
     expect(port(m, "ns6/svc6:p80")).toMatchObject({
-      svcChain: null, endpoints: [], paths: [], clusterIPs: ["172.30.0.46"],
+      svcChain: null, endpoints: [], paths: [], clusterIPs: ["172.30.0.46:80"],
       noEndpoints: [{ action: "REJECT", reason: "has no endpoints", destination: "172.30.0.46:80" }],
     });
     expect(port(m, "ns2/svc2:p80").noEndpoints).toEqual([
@@ -336,7 +336,7 @@ describe("buildNftProxyModel on policies and families the corpus lacks", () => {
     expect(m.family).toBe("ipv6");
     expect(m.problems).toEqual([]);
     expect(port(m, spn)).toMatchObject({
-      clusterIPs: ["fd00:30::41"],
+      clusterIPs: ["[fd00:30::41]:80"],
       paths: [{ kind: "cluster-ip", destination: "[fd00:30::41]:80", masquerade: "off-cluster" }],
       endpoints: [
         { address: "[fd00:10:180::1]:80", chainVerified: true, share: 0.5 },

@@ -106,12 +106,12 @@ function readServiceMaps(index: NftTableIndex, drafts: Map<string, PortDraft>, f
         addUnique(model.nodePorts, Number(port));
         draft.entries.push({ kind: "node-port", destination: `:${port}`, vip: null, port, chain: chain! });
       } else if (parts.kind === "service" || parts.kind === "local") {
-        addUnique(model.clusterIPs, vip!);
+        addUnique(model.clusterIPs, hostPort(vip!, port));
         if (parts.kind === "local") model.internalTrafficPolicy = "Local";
         draft.entries.push({ kind: "cluster-ip", destination: hostPort(vip!, port), vip, port, chain: chain! });
       } else {
         const kind: PathKind = firewalled.has(vip!) ? "load-balancer" : "external-ip";
-        addUnique(kind === "load-balancer" ? model.loadBalancerIPs : model.externalIPs, vip!);
+        addUnique(kind === "load-balancer" ? model.loadBalancerIPs : model.externalIPs, hostPort(vip!, port));
         draft.entries.push({ kind, destination: hostPort(vip!, port), vip, port, chain: chain! });
       }
     }
@@ -127,7 +127,7 @@ function readFilterMaps(index: NftTableIndex, drafts: Map<string, PortDraft>, pr
     const key = serviceKey(element, false);
     if (!parts || !key?.vip) continue;
     firewalled.add(key.vip);
-    addUnique(portFor(drafts, parts, key.protocol).model.loadBalancerIPs, key.vip);
+    addUnique(portFor(drafts, parts, key.protocol).model.loadBalancerIPs, hostPort(key.vip, key.port));
   }
   for (const map of [KUBE_PROXY_NAMES.noEndpointServicesMap, KUBE_PROXY_NAMES.noEndpointNodePortsMap]) {
     for (const element of elementsOf(index, map)) {
@@ -144,8 +144,8 @@ function readFilterMaps(index: NftTableIndex, drafts: Map<string, PortDraft>, pr
       const model = portFor(drafts, parts, protocol).model;
       const isCluster = vip !== null && clusterIPs.has(vip);
       if (nodePort) addUnique(model.nodePorts, Number(port));
-      else if (isCluster) addUnique(model.clusterIPs, vip!);
-      else addUnique(firewalled.has(vip!) ? model.loadBalancerIPs : model.externalIPs, vip!);
+      else if (isCluster) addUnique(model.clusterIPs, hostPort(vip!, port));
+      else addUnique(firewalled.has(vip!) ? model.loadBalancerIPs : model.externalIPs, hostPort(vip!, port));
       model.noEndpoints.push({
         action: rejects ? "REJECT" : "DROP",
         // kube-proxy's own words in iptables mode's filter rules, so both modes read alike.
