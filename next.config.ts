@@ -2,7 +2,7 @@ import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
   // The Kubernetes client and the database drivers are Node-only; keep them out of the bundle.
-  serverExternalPackages: ["@kubernetes/client-node", "better-sqlite3", "pg"],
+  serverExternalPackages: ["@kubernetes/client-node", "better-sqlite3", "pg", "@prisma/adapter-better-sqlite3", "@prisma/adapter-pg"],
   poweredByHeader: false,
 };
 

@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
 
 bash scripts/ensure-system.sh
-npm run --silent db:generate
 npm run --silent lint
 npm run --silent typecheck
 npx vitest run
