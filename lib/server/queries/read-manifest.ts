@@ -1,0 +1,53 @@
+/**
+ * The full manifest of a ruleset: which chains it has, with which policy and body digest.
+ *
+ * Manifests are delta-encoded (prisma/models.prisma, model Ruleset): a keyframe holds every chain, a delta only the
+ * chains added or changed relative to its base, plus a tombstone (null digest) per chain removed. One recursive query
+ * walks `baseDigest` up to the keyframe and keeps, per (table, chain), the row of the nearest ruleset.
+ */
+import type { Db } from "../db";
+import { createDigestCache } from "./digest-cache";
+
+/** One chain of a ruleset. */
+export interface ManifestRow {
+  table: string;
+  chain: string;
+  /** `ACCEPT`/`DROP` for built-in chains, null for user chains. */
+  policy: string | null;
+  chainDigest: string;
+}
+
+// ~1.4 million rows: the manifests of twenty 10k-service nodes (≈70k chains each), ~150 MB at most.
+const manifests = createDigestCache<ManifestRow[]>(1_400_000);
+
+/**
+ * The manifest of `rulesetDigest`, sorted by table then chain in code-unit order (PostgreSQL's collation and SQLite's
+ * binary order disagree on names like KUBE-SEP-… vs KUBE-SERVICES, so the database's order is not used). Empty when
+ * the ruleset is unknown. The returned array is shared by later callers: do not modify it.
+ */
+export async function readManifest(db: Db, rulesetDigest: string): Promise<readonly ManifestRow[]> {
+  const cached = manifests.get(rulesetDigest);
+  if (cached) return cached;
+  const rows = await db.$queryRaw<{ table: string; chain: string; policy: string | null; chainDigest: string }[]>`
+    WITH RECURSIVE lineage(digest, base, hops) AS (
+      SELECT "digest", "baseDigest", 0 FROM "Ruleset" WHERE "digest" = ${rulesetDigest}
+      UNION ALL
+      SELECT r."digest", r."baseDigest", l.hops + 1 FROM "Ruleset" r JOIN lineage l ON r."digest" = l.base
+    ), nearest AS (
+      SELECT c."table", c."chain", c."policy", c."chainDigest",
+             ROW_NUMBER() OVER (PARTITION BY c."table", c."chain" ORDER BY l.hops) AS pick
+      FROM "RulesetChain" c JOIN lineage l ON c."rulesetDigest" = l.digest
+    )
+    SELECT "table", "chain", "policy", "chainDigest" FROM nearest WHERE pick = 1 AND "chainDigest" IS NOT NULL`;
+  const manifest = rows
+    .map((r) => ({ table: r.table, chain: r.chain, policy: r.policy, chainDigest: r.chainDigest }))
+    .sort(compareManifestRows);
+  if (manifest.length > 0) manifests.set(rulesetDigest, manifest, manifest.length);
+  return manifest;
+}
+
+/** (table, chain) in code-unit order. */
+export function compareManifestRows(a: { table: string; chain: string }, b: { table: string; chain: string }): number {
+  if (a.table !== b.table) return a.table < b.table ? -1 : 1;
+  return a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0;
+}
