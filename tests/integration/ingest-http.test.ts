@@ -41,7 +41,7 @@ describe.each(providers)("ingest over HTTP on %s", (provider) => {
     const headers: Record<string, string> = { "content-type": "application/json", ...init.headers };
     const bearer = init.token === undefined ? token : init.token;
     if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
-    const response = await fetch(`${app.url}${route}`, { method: "POST", headers, body: init.raw ?? JSON.stringify(body) });
+    const response = await fetch(`${app.url}${route}`, { method: "POST", headers, body: init.raw === undefined ? JSON.stringify(body) : typeof init.raw === "string" ? init.raw : new Uint8Array(init.raw) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
@@ -165,7 +165,10 @@ describe.each(providers)("ingest over HTTP on %s", (provider) => {
     expect(JSON.parse(stdout)).toMatchObject({ newSnapshot: true, duplicate: false, changes: 0 });
     expect(await database().db.snapshot.count({ where: { node: { name: "myk8s-worker3" } } })).toBe(1);
 
-    const failure = await run(process.execPath, [cli, ...args.slice(0, -1), path.join(repoRoot, "package.json")], { cwd: repoRoot }).catch((e) => e as { code: number; stderr: string });
+    const failure = await run(process.execPath, [cli, ...args.slice(0, -1), path.join(repoRoot, "package.json")], { cwd: repoRoot }).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(failure.code).toBe(2);
     expect(failure.stderr).toMatch(/^natwatch import: .*package\.json:1: /);
   });

@@ -10,7 +10,8 @@ import type { ConntrackSample } from "../../contracts/capture";
 import type { ProxyModel } from "../../kube-proxy/types";
 import { chunked, INSERT_CHUNK, type Tx } from "./transaction";
 
-const STAT_FIELDS = ["found", "invalid", "insert", "insert_failed", "drop", "early_drop", "error", "search_restart"] as const;
+/** The per-CPU statistics `conntrack -S` prints, as the wire contract names them. */
+type StatField = "found" | "invalid" | "insert" | "insert_failed" | "drop" | "early_drop" | "error" | "search_restart";
 
 /** Stores the sample and its flows; returns the flows written. */
 export async function recordConntrack(
@@ -22,7 +23,7 @@ export async function recordConntrack(
 ): Promise<number> {
   const existing = await tx.conntrackSample.findUnique({ where: { nodeId_capturedAt: { nodeId, capturedAt } }, select: { nodeId: true } });
   if (!existing) {
-    const total = (field: (typeof STAT_FIELDS)[number]) => BigInt(sample.cpus.reduce((sum, cpu) => sum + (cpu[field] ?? 0), 0));
+    const total = (field: StatField) => BigInt(sample.cpus.reduce((sum, cpu) => sum + (cpu[field] ?? 0), 0));
     await tx.conntrackSample.create({
       data: {
         nodeId,
