@@ -63,13 +63,8 @@ function isDigit(c: number): boolean {
   return c >= DIGIT_0 && c <= DIGIT_9;
 }
 
-/** Reads `[p:b]` at `i`; returns the counters and the offset after `]`. */
-export function readBracketCounters(
-  input: string,
-  i: number,
-  lineEnd: number,
-  fail: Fail,
-): { counters: PacketCounters; end: number } {
+/** Reads `[p:b]` at `i` (it ends at the first `]` after `i`, where the caller goes on). */
+export function readBracketCounters(input: string, i: number, lineEnd: number, fail: Fail): PacketCounters {
   let j = i + 1;
   const packetsStart = j;
   while (j < lineEnd && isDigit(input.charCodeAt(j))) j++;
@@ -85,7 +80,7 @@ export function readBracketCounters(
   }
   const packets = readNumber(input, packetsStart, packetsEnd);
   const bytes = readNumber(input, bytesStart, j);
-  return { counters: packets === 0 && bytes === 0 ? ZERO_COUNTERS : { packets, bytes }, end: j + 1 };
+  return packets === 0 && bytes === 0 ? ZERO_COUNTERS : { packets, bytes };
 }
 
 /** Optional `-c PKTS BYTES` closing a `-P` line (`iptables -S -v`). */

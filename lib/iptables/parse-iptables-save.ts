@@ -253,10 +253,10 @@ function readCommand(reader: Reader, state: TableState, i: number): void {
   let commandStart = i;
   let prefixCounters: PacketCounters | null = null;
   if (input.charCodeAt(i) === LEFT_BRACKET) {
-    const read = readBracketCounters(input, i, lineEnd, fail);
-    prefixCounters = read.counters;
-    commandStart = skipBlanks(input, read.end, lineEnd);
-    if (commandStart === read.end && commandStart < lineEnd) fail("space expected after counters", commandStart);
+    prefixCounters = readBracketCounters(input, i, lineEnd, fail);
+    const countersEnd = input.indexOf("]", i) + 1;
+    commandStart = skipBlanks(input, countersEnd, lineEnd);
+    if (commandStart === countersEnd && commandStart < lineEnd) fail("space expected after counters", commandStart);
     if (!(input.startsWith("-A", commandStart) && isWordEnd(input, commandStart + 2, lineEnd))) {
       fail("-A expected after counters", commandStart);
     }

@@ -113,9 +113,8 @@ export function readDeclaration(
   let after = countersStart;
   if (countersStart < lineEnd) {
     if (input.charCodeAt(countersStart) !== LEFT_BRACKET) fail("[packets:bytes] expected", countersStart);
-    const read = readBracketCounters(input, countersStart, lineEnd, fail);
-    counters = read.counters;
-    after = read.end;
+    counters = readBracketCounters(input, countersStart, lineEnd, fail);
+    after = input.indexOf("]", countersStart) + 1;
   }
   expectLineEnd(input, after, lineEnd, fail);
   declareChain(state, name, policy === "-" ? null : policy, counters, line, i, fail);

@@ -96,9 +96,22 @@ const NO_MODULES: string[] = [];
 
 /** A context for tokenizing rules of `src`; the parser makes one per input. */
 export function newTokenizerContext(src: string, detail = true): TokenizerContext {
+  // One literal with every field (not spreads): V8 gives it a fast, stable shape for the hot property reads.
+  const scanner = newWordScanner(src);
+  const sharing = newOptionSharing();
   return {
-    ...newWordScanner(src),
-    ...newOptionSharing(),
+    src,
+    quote: scanner.quote,
+    tab: scanner.tab,
+    backslash: scanner.backslash,
+    starts: scanner.starts,
+    ends: scanner.ends,
+    kinds: scanner.kinds,
+    byName: sharing.byName,
+    byCommonName: sharing.byCommonName,
+    modules: sharing.modules,
+    ruleModules: sharing.ruleModules,
+    sawIPv6: sharing.sawIPv6,
     tokens: {
       options: [],
       matchModules: [],
