@@ -8,8 +8,9 @@ import { explainCommand } from "./commands/explain";
 import { diffCommand } from "./commands/diff";
 import { importCommand } from "./commands/import";
 import { tokenCommand } from "./commands/token";
+import { pruneCommand } from "./commands/prune";
 
-const commands: Command[] = [explainCommand, diffCommand, importCommand, tokenCommand];
+const commands: Command[] = [explainCommand, diffCommand, importCommand, tokenCommand, pruneCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

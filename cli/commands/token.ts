@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import type { Command } from "../command";
 import { CliFailure, say } from "../io";
-import { getDb, type Db } from "../../lib/server/db";
+import { withDb } from "../with-db";
 import { createIngestToken } from "../../lib/server/tokens/create-ingest-token";
 import { listIngestTokens } from "../../lib/server/tokens/list-ingest-tokens";
 import { revokeIngestToken } from "../../lib/server/tokens/revoke-ingest-token";
@@ -71,18 +71,3 @@ export const tokenCommand: Command = {
     throw new CliFailure(`unknown action '${action}'\n${USAGE}`);
   },
 };
-
-/** Runs `work` on DATABASE_URL's database and closes it, so the command exits at once. */
-async function withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
-  let db: Db;
-  try {
-    db = await getDb();
-  } catch (error) {
-    throw new CliFailure((error as Error).message, 1);
-  }
-  try {
-    return await work(db);
-  } finally {
-    await db.$disconnect();
-  }
-}

@@ -1,0 +1,20 @@
+import { getDb, type Db } from "../lib/server/db";
+import { CliFailure } from "./io";
+
+/**
+ * Runs `work` with the database of DATABASE_URL and closes it afterwards. An unreachable or unmigrated database
+ * ends the command with the reason (which names `npm run db:migrate` when migrations are missing), exit status 1.
+ */
+export async function withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
+  let db: Db;
+  try {
+    db = await getDb();
+  } catch (error) {
+    throw new CliFailure((error as Error).message, 1);
+  }
+  try {
+    return await work(db);
+  } finally {
+    await db.$disconnect();
+  }
+}
