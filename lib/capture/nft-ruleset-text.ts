@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { parseNftRuleset } from "../nftables/parse-nft-ruleset";
 import type { CounterUpload, ManifestEntry } from "../contracts/capture";
-import type { ManifestChain, ChainBodyProblem } from "./ruleset-text";
+import { textBuilder, type ChainBodyProblem, type ManifestChain, type RebuiltText } from "./ruleset-text";
 
 /** What `splitNftListing` found: the manifest, bodies by digest, counters by (digest, rule line). */
 export interface NftListingParts {
@@ -131,18 +131,30 @@ export function splitNftListing(text: string): { ok: true; parts: NftListingPart
 
 /** The listing of a manifest of nft objects (see the module comment). */
 export function rebuildNftListing(manifest: readonly (ManifestChain & { digest: string })[], bodyOf: (digest: string) => string): string {
-  const byTable = new Map<string, string[]>();
+  return rebuildNftListingWithOrigins(manifest, bodyOf).text;
+}
+
+/** `rebuildNftListing`, with the origin of every line. */
+export function rebuildNftListingWithOrigins(
+  manifest: readonly (ManifestChain & { digest: string })[],
+  bodyOf: (digest: string) => string,
+): RebuiltText {
+  const byTable = new Map<string, { digest: string; body: string }[]>();
   for (const entry of manifest) {
-    const body = bodyOf(entry.digest);
+    const item = { digest: entry.digest, body: bodyOf(entry.digest) };
     const list = byTable.get(entry.table) ?? [];
     // The table's own lines (its comment, flags) come first, as nft lists them.
-    if (entry.chain === TABLE_OBJECT_NAME) list.unshift(body);
-    else list.push(body);
+    if (entry.chain === TABLE_OBJECT_NAME) list.unshift(item);
+    else list.push(item);
     byTable.set(entry.table, list);
   }
-  const out: string[] = [];
-  for (const [table, bodies] of byTable) out.push(`table ${table} {`, ...bodies, "}");
-  return `${out.join("\n")}\n`;
+  const out = textBuilder();
+  for (const [table, items] of byTable) {
+    out.push(`table ${table} {`);
+    for (const { digest, body } of items) body.split("\n").forEach((line, i) => out.push(line, digest, i + 1));
+    out.push("}");
+  }
+  return out.done();
 }
 
 /** Checks an uploaded nft object body against its manifest entry; null when it is fine. */

@@ -54,6 +54,9 @@ describe.each(providers)("capture ingest on %s", (provider) => {
     const { db } = database();
     const cluster = await newCluster();
     const dump = renderedDump([seedService(["10.10.1.2", "10.10.2.2", "10.10.3.3"])]);
+    const digests = [...new Set(buildCapture(dump, { node: "x", capturedAt: at(10) }).upload.manifest!.map((e) => e.digest))];
+    // Bodies equal to ones an earlier test stored (the empty chain, kube-proxy's fixed chains) are not new.
+    const fresh = digests.length - (await db.chainBody.count({ where: { digest: { in: digests } } }));
     const bodies0 = await db.chainBody.count();
     const rulesets0 = await db.ruleset.count();
     const answers = [];
@@ -62,8 +65,7 @@ describe.each(providers)("capture ingest on %s", (provider) => {
     }
     // Only the first node had to send bodies.
     expect(answers.map((a) => a.first.ok)).toEqual([false, true, true, true]);
-    const distinct = new Set(buildCapture(dump, { node: "x", capturedAt: at(10) }).upload.manifest!.map((e) => e.digest)).size;
-    expect((await db.chainBody.count()) - bodies0).toBe(distinct);
+    expect((await db.chainBody.count()) - bodies0).toBe(fresh);
     expect((await db.ruleset.count()) - rulesets0).toBe(1);
     expect(await db.snapshot.count({ where: { node: { clusterId: cluster.id } } })).toBe(4);
 

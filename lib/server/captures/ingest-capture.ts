@@ -13,11 +13,11 @@ import type { Db } from "../db";
 import { checkCaptureTime } from "./capture-time";
 import { checkCaptureRules, type CheckedRules } from "./check-capture-rules";
 import { placeCapture } from "./place-capture";
-import { readRulesetManifest } from "./read-ruleset-manifest";
+import { readRulesetManifest, type StoredManifestEntry } from "./read-ruleset-manifest";
 import { recordConntrack } from "./record-conntrack";
 import { recordCounters } from "./record-counters";
 import { proxyModeOf, storedRulesetDigest } from "./ruleset-identity";
-import { buildRulesetModel, loadChainBodies, loadRulesetModel, storeRulesetModel } from "./ruleset-model";
+import { tryBuildRulesetModel, loadChainBodies, loadRulesetModel, storeRulesetModel, type RulesetModelError } from "./ruleset-model";
 import { findMissingBodies, storeChainBodies, storeRuleset, type RulesetBase } from "./store-ruleset";
 import { IngestRefusal, LOCK_NODE, LOCK_RULESET, lockForTransaction, providerOfClient, type Tx } from "./transaction";
 
@@ -62,7 +62,7 @@ export async function ingestCapture(db: Db, clusterId: number, capture: CaptureR
       }
 
       await ensureRuleset(tx, provider, { nodeId: node.id, family: capture.family, mode, capturedAt, rulesetDigest, rules: checked.rules });
-      const modelOf = (digest: string) => loadRulesetModel(tx, digest, () => readRulesetManifest(tx, digest));
+      const modelOf = (digest: string) => loadRulesetModel(tx, digest, () => readRulesetManifest(tx, digest), provider);
       const previousCapture = await tx.capture.findFirst({
         where: { nodeId: node.id, family: capture.family, capturedAt: { lt: capturedAt } },
         orderBy: { capturedAt: "desc" },
@@ -158,16 +158,27 @@ async function ensureRuleset(tx: Tx, provider: "sqlite" | "postgresql", input: R
     );
   }
   await storeChainBodies(tx, [...uploaded].map(([digest, { body, table }]) => ({ digest, body, table })), provider);
-  await storeRuleset(tx, { digest: input.rulesetDigest, family: input.family, mode: input.mode, manifest, base });
+  await storeRuleset(tx, { digest: input.rulesetDigest, family: input.family, mode: input.mode, manifest, base, provider });
 
   const bodies = await loadChainBodies(tx, manifest.map((e) => e.digest), new Map([...uploaded].map(([d, u]) => [d, u.body])));
-  let model;
-  try {
-    model = buildRulesetModel(manifest, bodies, input.family, input.mode as "iptables" | "nftables" | "ipvs");
-  } catch (error) {
-    throw new IngestRefusal(apiError(400, `the ruleset cannot be read as a whole: ${(error as Error).message}`, { field: "manifest" }));
-  }
-  await storeRulesetModel(tx, input.rulesetDigest, model);
+  const built = tryBuildRulesetModel(manifest, bodies, input.family, input.mode as "iptables" | "nftables" | "ipvs");
+  if (!built.ok) throw new IngestRefusal(rulesetTextError(built.error, manifest, input.rules));
+  await storeRulesetModel(tx, input.rulesetDigest, built.model, provider);
+}
+
+/** The 400 of a body whose rule text does not parse: the digest, the chain, the body line, as the shape checks say it. */
+function rulesetTextError(error: RulesetModelError, manifest: readonly StoredManifestEntry[], rules: CheckedRules): ApiError {
+  if (!error.at) return apiError(400, `the ruleset cannot be read as a whole: ${error.reason}`, { field: "manifest", text: error.text });
+  const { digest, line } = error.at;
+  const chain = manifest.find((e) => e.digest === digest)?.chain ?? "?";
+  const index = rules.uploadOrder.indexOf(digest);
+  return apiError(400, `chain body ${digest} (${chain}) line ${line}: ${error.reason}`, {
+    field: index >= 0 ? `chains.${index}.body` : "manifest",
+    digest,
+    chain,
+    line,
+    text: error.text,
+  });
 }
 
 /** The node's ruleset at the capture's time (or its first one after), when it was read in the same mode. */

@@ -15,7 +15,7 @@ export class IngestRefusal extends Error {
   }
 }
 
-/** Rows per `createMany`: far below SQLite's 32,766 and PostgreSQL's 65,535 bind parameters for any of our tables. */
+/** Rows per insert: far below SQLite's 32,766 and PostgreSQL's 65,535 bind parameters for any of our tables. */
 export const INSERT_CHUNK = 2_000;
 
 /** Values per `IN (…)` list, for the same reason. */
