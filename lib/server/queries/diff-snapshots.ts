@@ -3,14 +3,17 @@
  * what it means for services (lib/diff's semantic diff of the two kube-proxy models, grouped by service port), then
  * the raw chain diff with rule edits.
  *
- * Built for 10k-service rulesets: models come from RulesetModel JSON (cached by digest), manifests are compared by
- * chain digest, and only the bodies of chains whose digest differs are read and line-diffed.
+ * Built for 10k-service rulesets: models come from RulesetModel JSON and manifests from one recursive query, both
+ * cached by digest; manifests are merged by chain digest, only the bodies of chains whose digest differs are read
+ * and line-diffed, and only the service ports owning such chains are compared (see touchedServiceChains).
  */
 import { diffRulesets } from "../../diff/diff-rulesets";
 import { diffServiceModels } from "../../diff/diff-service-models";
 import type { LineEdit } from "../../diff/diff-lines";
 import type { ChainText, RulesetDiff, ServiceChange } from "../../diff/types";
+import type { ProxyModel, ServicePortModel } from "../../kube-proxy/types";
 import type { Db } from "../db";
+import { compareManifests, differingChains, type ManifestDelta } from "./compare-manifests";
 import { findCluster } from "./find-cluster";
 import type { NotFound } from "./not-found";
 import { readChainBodies, ruleLines } from "./read-chain-bodies";
@@ -72,9 +75,11 @@ export async function diffSnapshots(
   if ("notFound" in after) return after;
 
   const identical = before.snapshot.rulesetDigest === after.snapshot.rulesetDigest;
+  const [left, right] = await Promise.all([readManifest(db, before.snapshot.rulesetDigest), readManifest(db, after.snapshot.rulesetDigest)]);
+  const delta = compareManifests(left, right);
   const [services, chains] = identical
-    ? [[], { added: [], removed: [], changed: [], unchanged: (await readManifest(db, after.snapshot.rulesetDigest)).length }]
-    : await Promise.all([serviceDiff(db, before, after), chainDiff(db, before, after, options.context ?? 3)]);
+    ? [[], { added: [], removed: [], changed: [], unchanged: delta.unchanged }]
+    : await Promise.all([serviceDiff(db, before, after, delta), chainDiff(db, delta, options.context ?? 3)]);
   return { cluster: cluster.name, from: side(before), to: side(after), identical, services, chains };
 }
 
@@ -83,12 +88,13 @@ function side(resolved: ResolvedSnapshot): DiffSide {
   return { node: resolved.node, snapshotId: s.id, rulesetDigest: s.rulesetDigest, family: s.family, firstSeen: s.firstSeen, lastSeen: s.lastSeen };
 }
 
-async function serviceDiff(db: Db, before: ResolvedSnapshot, after: ResolvedSnapshot): Promise<ServicePortDiff[]> {
+async function serviceDiff(db: Db, before: ResolvedSnapshot, after: ResolvedSnapshot, delta: ManifestDelta): Promise<ServicePortDiff[]> {
   const [a, b] = await Promise.all([readRulesetModel(db, before.snapshot.rulesetDigest), readRulesetModel(db, after.snapshot.rulesetDigest)]);
   if (!a || !b) return [];
+  const touched = a.mode === "iptables" && b.mode === "iptables" ? touchedServiceChains(delta) : null;
   const grouped = new Map<string, ServicePortDiff>();
   // diffServiceModels sorts by service port, so groups come out in name order.
-  for (const change of diffServiceModels(a, b)) {
+  for (const change of diffServiceModels(onlyTouched(a, touched), onlyTouched(b, touched))) {
     const key = `${change.servicePort}\u0000${change.protocol}`;
     let group = grouped.get(key);
     if (!group) {
@@ -100,29 +106,33 @@ async function serviceDiff(db: Db, before: ResolvedSnapshot, after: ResolvedSnap
   return [...grouped.values()];
 }
 
-/** Chain diff reading only the bodies of chains whose digest differs between the two manifests. */
-async function chainDiff(db: Db, before: ResolvedSnapshot, after: ResolvedSnapshot, context: number): Promise<RulesetDiff> {
-  const [left, right] = await Promise.all([readManifest(db, before.snapshot.rulesetDigest), readManifest(db, after.snapshot.rulesetDigest)]);
-  const key = (row: ManifestRow) => `${row.table}\u0000${row.chain}`;
-  const leftByKey = new Map<string, ManifestRow>();
-  for (const row of left) leftByKey.set(key(row), row);
-  const rightKeys = new Set<string>();
-  const leftDiffering: ManifestRow[] = [];
-  const rightDiffering: ManifestRow[] = [];
-  let unchanged = 0;
-  for (const row of right) {
-    const k = key(row);
-    rightKeys.add(k);
-    const other = leftByKey.get(k);
-    if (other && other.chainDigest === row.chainDigest) {
-      unchanged++;
-      continue;
-    }
-    rightDiffering.push(row);
-    if (other) leftDiffering.push(other);
-  }
-  for (const row of left) if (!rightKeys.has(key(row))) leftDiffering.push(row);
+/** Chains kube-proxy writes for one service port or endpoint (KUBE-SVC/SVL/EXT/FW/XLB/SEP-<hash>). */
+const PER_SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|XLB|SEP)-[A-Z2-7]{16}$/;
 
+/**
+ * The per-service chains that differ, when nothing else does; null when a shared chain differs (KUBE-SERVICES,
+ * KUBE-NODEPORTS, the filter table's verdicts…). A service port's model is read from the shared chains and from its
+ * own chains only, so while the shared ones are equal, only ports owning a differing chain can differ: a 1% change
+ * of a 10k-service node compares a hundred ports instead of ten thousand.
+ */
+function touchedServiceChains(delta: ManifestDelta): Set<string> | null {
+  const rows = [...delta.removed, ...delta.added, ...delta.changed.map(([row]) => row)];
+  if (rows.some((row) => row.table !== "nat" || !PER_SERVICE_CHAIN.test(row.chain))) return null;
+  return differingChains(delta);
+}
+
+function onlyTouched(model: ProxyModel, touched: Set<string> | null): ProxyModel {
+  if (!touched) return model;
+  const owns = (port: ServicePortModel) =>
+    [port.svcChain, port.svlChain, port.extChain, port.fwChain].some((c) => c !== null && touched.has(c)) ||
+    port.endpoints.some((e) => touched.has(e.sepChain));
+  return { ...model, servicePorts: model.servicePorts.filter(owns) };
+}
+
+/** Chain diff reading only the bodies of chains whose digest differs between the two manifests. */
+async function chainDiff(db: Db, delta: ManifestDelta, context: number): Promise<RulesetDiff> {
+  const leftDiffering = [...delta.removed, ...delta.changed.map(([row]) => row)];
+  const rightDiffering = [...delta.added, ...delta.changed.map(([, row]) => row)];
   const bodies = await readChainBodies(db, [...leftDiffering, ...rightDiffering].map((r) => r.chainDigest));
   const toText = (row: ManifestRow): ChainText => ({
     table: row.table,
@@ -133,7 +143,7 @@ async function chainDiff(db: Db, before: ResolvedSnapshot, after: ResolvedSnapsh
   const diff = diffRulesets(leftDiffering.map(toText), rightDiffering.map(toText));
   return {
     ...diff,
-    unchanged: diff.unchanged + unchanged,
+    unchanged: diff.unchanged + delta.unchanged,
     changed: diff.changed.map((chain) => ({ ...chain, edits: withContext(chain.edits, context) })),
   };
 }

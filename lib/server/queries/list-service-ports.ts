@@ -116,9 +116,12 @@ export async function listServicePorts(
   );
 
   const ports = new Map<string, PortAcrossNodes>();
+  const names = options.names ? new Set(options.names) : null;
   for (const node of reporting) {
     const model = models.get((snapshots.get(node.id) as SnapshotRow).rulesetDigest);
     for (const port of model?.servicePorts ?? []) {
+      // Filters on the key are applied while collecting: a service page reads one port out of thousands.
+      if ((names && !names.has(port.name)) || (options.protocol && port.protocol !== options.protocol)) continue;
       const key = `${port.name}\u0000${port.protocol}`;
       let entry = ports.get(key);
       if (!entry) {
@@ -174,12 +177,9 @@ export async function listServicePorts(
   };
 }
 
-function matcher(options: ListServicePortsOptions): (port: PortAcrossNodes) => boolean {
-  const names = options.names ? new Set(options.names) : null;
+function matcher(options: Pick<ListServicePortsOptions, "q">): (port: PortAcrossNodes) => boolean {
   const q = options.q?.trim().toLowerCase() ?? "";
   return (port) => {
-    if (names && !names.has(port.name)) return false;
-    if (options.protocol && port.protocol !== options.protocol) return false;
     if (q === "") return true;
     if (port.name.toLowerCase().includes(q)) return true;
     for (const model of port.byNode.values()) {

@@ -10,7 +10,7 @@
 import { Prisma } from "../../../prisma/generated/sqlite/client";
 import type { Db } from "../db";
 import { readChainBodies, ruleLines } from "./read-chain-bodies";
-import { readManifest } from "./read-manifest";
+import { findManifestRow, readManifest } from "./read-manifest";
 import { snapshotAt, type AddressFamily } from "./snapshot-at";
 
 /** A balancing rule to read: the balancing chain and the endpoint chain its rule jumps to. */
@@ -100,9 +100,11 @@ interface PositionedRule extends BalancingRuleRef {
 /** Where each balancing rule stands in its chain (0-based rule index), from the chain's stored body. */
 async function rulePositions(db: Db, rulesetDigest: string, rules: readonly BalancingRuleRef[]): Promise<PositionedRule[]> {
   const manifest = await readManifest(db, rulesetDigest);
-  const wanted = new Set(rules.map((r) => r.chain));
   const digestByChain = new Map<string, string>();
-  for (const row of manifest) if (row.table === "nat" && wanted.has(row.chain)) digestByChain.set(row.chain, row.chainDigest);
+  for (const rule of rules) {
+    const row = findManifestRow(manifest, "nat", rule.chain);
+    if (row) digestByChain.set(rule.chain, row.chainDigest);
+  }
   const bodies = await readChainBodies(db, digestByChain.values());
   const positions: PositionedRule[] = [];
   const linesByChain = new Map<string, string[]>();

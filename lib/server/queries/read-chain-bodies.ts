@@ -1,4 +1,5 @@
 /** Chain bodies by digest, read in batches (a 10k-service ruleset has ~70k of them). */
+import { Prisma } from "../../../prisma/generated/sqlite/client";
 import type { Db } from "../db";
 
 /** A stored chain body. */
@@ -18,11 +19,10 @@ export async function readChainBodies(db: Db, digests: Iterable<string>): Promis
   const unique = [...new Set(digests)];
   const bodies = new Map<string, ChainBodyRow>();
   for (let start = 0; start < unique.length; start += BATCH) {
-    const rows = await db.chainBody.findMany({
-      where: { digest: { in: unique.slice(start, start + BATCH) } },
-      select: { digest: true, table: true, text: true, ruleCount: true },
-    });
-    for (const row of rows) bodies.set(row.digest, row);
+    // Raw SQL: for hundreds of bodies it is several times faster than the query builder, and a diff waits on it.
+    const rows = await db.$queryRaw<{ digest: string; table: string; text: string; ruleCount: number | bigint }[]>`
+      SELECT "digest", "table", "text", "ruleCount" FROM "ChainBody" WHERE "digest" IN (${Prisma.join(unique.slice(start, start + BATCH))})`;
+    for (const row of rows) bodies.set(row.digest, { ...row, ruleCount: Number(row.ruleCount) });
   }
   return bodies;
 }

@@ -51,3 +51,16 @@ export function compareManifestRows(a: { table: string; chain: string }, b: { ta
   if (a.table !== b.table) return a.table < b.table ? -1 : 1;
   return a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0;
 }
+
+// Per manifest, its rows by (table, chain), built on first lookup and dropped with the manifest.
+const indexes = new WeakMap<readonly ManifestRow[], Map<string, ManifestRow>>();
+
+/** The row of `chain` in `table` of a manifest read by readManifest, or undefined. */
+export function findManifestRow(manifest: readonly ManifestRow[], table: string, chain: string): ManifestRow | undefined {
+  let index = indexes.get(manifest);
+  if (!index) {
+    index = new Map(manifest.map((row) => [`${row.table}\u0000${row.chain}`, row]));
+    indexes.set(manifest, index);
+  }
+  return index.get(`${table}\u0000${chain}`);
+}
