@@ -9,3 +9,4 @@ bash scripts/ensure-system.sh
 npm run --silent lint
 npm run --silent typecheck
 npx vitest run
+npx playwright test
