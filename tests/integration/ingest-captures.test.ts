@@ -128,6 +128,9 @@ describe.each(providers)("capture ingest on %s", (provider) => {
     const ruleset = await db.ruleset.findFirstOrThrow({ where: { snapshots: { some: { id: Number((final as { accepted: { snapshotId: string } }).accepted.snapshotId) } } } });
     expect(ruleset.baseDigest).not.toBeNull();
     expect(await db.rulesetChain.count({ where: { rulesetDigest: ruleset.digest } })).toBe(3);
+    // The old ruleset's model went with it: no node shows that ruleset any more (readers rebuild it on demand).
+    expect(await db.rulesetModel.count({ where: { rulesetDigest: ruleset.baseDigest! } })).toBe(0);
+    expect(await db.rulesetModel.count({ where: { rulesetDigest: ruleset.digest } })).toBe(1);
   });
 
   it("derives ClusterIP → NodePort as a node-port path added", async () => {

@@ -12,7 +12,7 @@ import { apiError, type ApiError } from "../http/api-error";
 import type { Db } from "../db";
 import { checkCaptureTime } from "./capture-time";
 import { checkCaptureRules, type CheckedRules } from "./check-capture-rules";
-import { placeCapture } from "./place-capture";
+import { hasLaterCapture, placeCapture, snapshotCovering, type SnapshotRow } from "./place-capture";
 import { readRulesetManifest, type StoredManifestEntry } from "./read-ruleset-manifest";
 import { recordConntrack } from "./record-conntrack";
 import { recordCounters } from "./record-counters";
@@ -49,11 +49,9 @@ export async function ingestCapture(db: Db, clusterId: number, capture: CaptureR
   try {
     return await db.$transaction(async (tx) => {
       await lockForTransaction(tx, provider, LOCK_NODE, `${clusterId}/${capture.node}`);
-      const node = await tx.node.upsert({
-        where: { clusterId_name: { clusterId, name: capture.node } },
-        update: {},
-        create: { clusterId, name: capture.node, role: capture.role ?? "worker", firstSeen: capturedAt, lastSeen: capturedAt },
-      });
+      const node =
+        (await tx.node.findUnique({ where: { clusterId_name: { clusterId, name: capture.node } } })) ??
+        (await tx.node.create({ data: { clusterId, name: capture.node, role: capture.role ?? "worker", firstSeen: capturedAt, lastSeen: capturedAt } }));
       const key = { nodeId: node.id, captureId: capture.captureId, family: capture.family };
       const stored = await tx.capture.findUnique({ where: { nodeId_captureId_family: key }, select: { snapshotId: true } });
       if (stored) {
@@ -61,19 +59,28 @@ export async function ingestCapture(db: Db, clusterId: number, capture: CaptureR
         return { ok: true as const, status: 200 as const, accepted };
       }
 
-      await ensureRuleset(tx, provider, { nodeId: node.id, family: capture.family, mode, capturedAt, rulesetDigest, rules: checked.rules });
+      const previous = await snapshotCovering(tx, node.id, capture.family, capturedAt);
+      // An unchanged capture: the snapshot covering its time shows its ruleset, which therefore exists.
+      if (previous?.rulesetDigest !== rulesetDigest) {
+        await ensureRuleset(tx, provider, { nodeId: node.id, family: capture.family, mode, capturedAt, rulesetDigest, rules: checked.rules, previous });
+      }
       const modelOf = (digest: string) => loadRulesetModel(tx, digest, () => readRulesetManifest(tx, digest), provider);
-      const previousCapture = await tx.capture.findFirst({
-        where: { nodeId: node.id, family: capture.family, capturedAt: { lt: capturedAt } },
-        orderBy: { capturedAt: "desc" },
-        select: { capturedAt: true },
-      });
+      const previousCapture =
+        capture.counters.length === 0
+          ? null
+          : await tx.capture.findFirst({
+              where: { nodeId: node.id, family: capture.family, capturedAt: { lt: capturedAt } },
+              orderBy: { capturedAt: "desc" },
+              select: { capturedAt: true },
+            });
       const placed = await placeCapture(
         tx,
         { clusterId, nodeId: node.id, family: capture.family, backend: capture.backend, rulesetDigest, captureId: capture.captureId, capturedAt },
+        previous,
         modelOf,
       );
-      const snapshot = await tx.snapshot.findUniqueOrThrow({ where: { id: placed.snapshotId }, select: { firstSeen: true } });
+      // Node.lastSeen is the node's latest capture of any family: at or after it, nothing can be later.
+      const late = placed.late ?? (capturedAt < node.lastSeen && (await hasLaterCapture(tx, node.id, capture.family, capturedAt)));
       await recordCounters(
         tx,
         {
@@ -81,9 +88,9 @@ export async function ingestCapture(db: Db, clusterId: number, capture: CaptureR
           family: capture.family,
           capturedAt,
           rulesetDigest,
-          snapshotFirstSeen: snapshot.firstSeen,
+          snapshotFirstSeen: placed.snapshotFirstSeen,
           previousCaptureAt: previousCapture?.capturedAt ?? null,
-          late: placed.late,
+          late,
         },
         capture.counters,
         () => modelOf(rulesetDigest),
@@ -110,7 +117,7 @@ export async function ingestCapture(db: Db, clusterId: number, capture: CaptureR
         rulesetDigest: checked.rules.manifestDigest,
         changes: placed.changes,
         duplicate: false,
-        late: placed.late,
+        late,
       };
       return { ok: true as const, status: 201 as const, accepted };
     }, TRANSACTION_OPTIONS);
@@ -128,6 +135,8 @@ interface RulesetInput {
   /** Stored digest (`Ruleset.digest`). */
   rulesetDigest: string;
   rules: CheckedRules;
+  /** The node's snapshot covering the capture's time (a delta base), if any. */
+  previous: SnapshotRow | null;
 }
 
 /**
@@ -184,9 +193,7 @@ function rulesetTextError(error: RulesetModelError, manifest: readonly StoredMan
 /** The node's ruleset at the capture's time (or its first one after), when it was read in the same mode. */
 async function baseRuleset(tx: Tx, input: RulesetInput): Promise<RulesetBase | null> {
   const where = { nodeId: input.nodeId, family: input.family };
-  const neighbour =
-    (await tx.snapshot.findFirst({ where: { ...where, firstSeen: { lte: input.capturedAt } }, orderBy: { firstSeen: "desc" }, select: { rulesetDigest: true } })) ??
-    (await tx.snapshot.findFirst({ where, orderBy: { firstSeen: "asc" }, select: { rulesetDigest: true } }));
+  const neighbour = input.previous ?? (await tx.snapshot.findFirst({ where, orderBy: { firstSeen: "asc" }, select: { rulesetDigest: true } }));
   if (!neighbour) return null;
   const ruleset = await tx.ruleset.findUniqueOrThrow({ where: { digest: neighbour.rulesetDigest } });
   if (ruleset.mode !== input.mode || ruleset.family !== input.family) return null;

@@ -37,22 +37,43 @@ export interface PlacementResult {
   newSnapshot: boolean;
   /** ServiceChange rows this capture's new snapshot began with (0 when it joined an existing state). */
   changes: number;
-  /** True when later captures of the node had already arrived (the capture was placed in history). */
-  late: boolean;
+  /** First capture time of that snapshot. */
+  snapshotFirstSeen: Date;
+  /**
+   * True when later captures of the node had already arrived (the capture was placed in history); null when the
+   * capture joined the snapshot covering its time and that snapshot ends before it (finding out would cost a query
+   * the unchanged-capture path does not need; see `hasLaterCapture`).
+   */
+  late: boolean | null;
 }
 
-type SnapshotRow = { id: number; rulesetDigest: string; backend: string; firstSeen: Date; lastSeen: Date; captureCount: number };
+/** A snapshot row as placement reads it. */
+export type SnapshotRow = { id: number; rulesetDigest: string; backend: string; firstSeen: Date; lastSeen: Date; captureCount: number };
+
+/** The node's snapshot with the latest firstSeen ≤ t (P of the module comment). */
+export function snapshotCovering(tx: Tx, nodeId: number, family: string, t: Date): Promise<SnapshotRow | null> {
+  return tx.snapshot.findFirst({
+    where: { nodeId, family, firstSeen: { lte: t } },
+    orderBy: { firstSeen: "desc" },
+    select: { id: true, rulesetDigest: true, backend: true, firstSeen: true, lastSeen: true, captureCount: true },
+  });
+}
+
+/** True when the node has a capture of this family taken after t. */
+export async function hasLaterCapture(tx: Tx, nodeId: number, family: string, t: Date): Promise<boolean> {
+  return (await tx.capture.findFirst({ where: { nodeId, family, capturedAt: { gt: t } }, select: { captureId: true } })) !== null;
+}
 
 /** Reads the model of a ruleset (cached; see ruleset-model.ts). */
 export type ModelOf = (rulesetDigest: string) => Promise<ProxyModel>;
 
-/** Places the capture (see the module comment) and writes its Capture row. */
-export async function placeCapture(tx: Tx, capture: CapturePlacement, modelOf: ModelOf): Promise<PlacementResult> {
+/**
+ * Places the capture (see the module comment) and writes its Capture row. `previous` is `snapshotCovering` at the
+ * capture's time, read by the caller.
+ */
+export async function placeCapture(tx: Tx, capture: CapturePlacement, previous: SnapshotRow | null, modelOf: ModelOf): Promise<PlacementResult> {
   const t = capture.capturedAt;
   const where = { nodeId: capture.nodeId, family: capture.family };
-  const previous: SnapshotRow | null = await tx.snapshot.findFirst({ where: { ...where, firstSeen: { lte: t } }, orderBy: { firstSeen: "desc" } });
-  const next: SnapshotRow | null = await tx.snapshot.findFirst({ where: { ...where, firstSeen: { gt: t } }, orderBy: { firstSeen: "asc" } });
-  const late = next !== null || (previous !== null && previous.lastSeen > t);
   const shows = (s: SnapshotRow | null) => s !== null && s.rulesetDigest === capture.rulesetDigest && s.backend === capture.backend;
   const addCapture = (snapshotId: number) =>
     tx.capture.create({ data: { nodeId: capture.nodeId, captureId: capture.captureId, family: capture.family, capturedAt: t, snapshotId } });
@@ -64,8 +85,10 @@ export async function placeCapture(tx: Tx, capture: CapturePlacement, modelOf: M
       data: { captureCount: { increment: 1 }, ...(t > previous.lastSeen ? { lastSeen: t } : {}) },
     });
     await addCapture(previous.id);
-    return { snapshotId: previous.id, newSnapshot: false, changes: 0, late };
+    return { snapshotId: previous.id, snapshotFirstSeen: previous.firstSeen, newSnapshot: false, changes: 0, late: previous.lastSeen > t ? true : null };
   }
+  const next: SnapshotRow | null = await tx.snapshot.findFirst({ where: { ...where, firstSeen: { gt: t } }, orderBy: { firstSeen: "asc" } });
+  const late = next !== null || (previous !== null && previous.lastSeen > t);
   const afterPrevious = previous === null || previous.lastSeen < t;
 
   // 2. Same state as the next snapshot, which therefore began earlier than known.
@@ -73,7 +96,7 @@ export async function placeCapture(tx: Tx, capture: CapturePlacement, modelOf: M
     await tx.snapshot.update({ where: { id: next.id }, data: { firstSeen: t, captureCount: { increment: 1 } } });
     await tx.serviceChange.updateMany({ where: { snapshotId: next.id }, data: { at: t } });
     await addCapture(next.id);
-    return { snapshotId: next.id, newSnapshot: false, changes: 0, late };
+    return { snapshotId: next.id, snapshotFirstSeen: t, newSnapshot: false, changes: 0, late };
   }
 
   const created = await tx.snapshot.create({
@@ -104,7 +127,7 @@ export async function placeCapture(tx: Tx, capture: CapturePlacement, modelOf: M
         data: { lastSeen: kept._max.capturedAt ?? previous.firstSeen, captureCount: previous.captureCount - moved.length },
       });
       await recordChanges(tx, { ...capture, rulesetDigest: previous.rulesetDigest }, capture.rulesetDigest, resumed.id, resumed.firstSeen, modelOf);
-      return { snapshotId: created.id, newSnapshot: true, changes, late };
+      return { snapshotId: created.id, snapshotFirstSeen: t, newSnapshot: true, changes, late };
     }
   }
 
@@ -112,8 +135,24 @@ export async function placeCapture(tx: Tx, capture: CapturePlacement, modelOf: M
   if (next) {
     await tx.serviceChange.deleteMany({ where: { snapshotId: next.id } });
     await recordChanges(tx, { ...capture, rulesetDigest: next.rulesetDigest }, capture.rulesetDigest, next.id, next.firstSeen, modelOf);
+  } else if (previous && previous.rulesetDigest !== capture.rulesetDigest) {
+    await dropSupersededModel(tx, previous.rulesetDigest);
   }
-  return { snapshotId: created.id, newSnapshot: true, changes, late };
+  return { snapshotId: created.id, snapshotFirstSeen: t, newSnapshot: true, changes, late };
+}
+
+/**
+ * Deletes the stored model of a ruleset no node shows any more (in its latest snapshot). A 10k-service model is
+ * ~17 MB of JSON, so keeping one per ruleset would make every change cost megabytes; the model is a cache of a pure
+ * function of the ruleset (models.prisma, RulesetModel), rebuilt by whoever reads an old snapshot's model.
+ */
+async function dropSupersededModel(tx: Tx, rulesetDigest: string): Promise<void> {
+  const current = await tx.$queryRaw<{ id: number }[]>`
+    SELECT s."id" FROM "Snapshot" s
+    WHERE s."rulesetDigest" = ${rulesetDigest}
+      AND NOT EXISTS (SELECT 1 FROM "Snapshot" t WHERE t."nodeId" = s."nodeId" AND t."family" = s."family" AND t."firstSeen" > s."firstSeen")
+    LIMIT 1`;
+  if (current.length === 0) await tx.rulesetModel.deleteMany({ where: { rulesetDigest } });
 }
 
 /** Derives and stores the service changes from ruleset `beforeDigest` to `after.rulesetDigest`, for snapshot `snapshotId`. */
