@@ -7,13 +7,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { diffSnapshots, type SnapshotDiff } from "../../lib/server/queries/diff-snapshots";
 import { listChanges, type ChangeList } from "../../lib/server/queries/list-changes";
 import { parseSnapshotRef } from "../../lib/server/queries/snapshot-ref";
+import { isNotFound, type NotFound } from "../../lib/server/queries/not-found";
 import { providers, useTestDatabase } from "./support/databases";
 import { recordPodRestartHistory, recordSeedHistory, WEB_PORT, type SeedHistory } from "./support/history-fixtures";
 import { at } from "./support/ingest-fixtures";
 
-function ok<T extends object>(value: T | { notFound: string; message: string }): T {
-  if ("notFound" in value) throw new Error(value.message);
-  return value;
+/** The value of a query that found what it was asked for. */
+function ok<T>(value: T | NotFound): Exclude<T, NotFound> {
+  if (isNotFound(value)) throw new Error(value.message);
+  return value as Exclude<T, NotFound>;
 }
 
 const ref = (text: string) => parseSnapshotRef(text, new Date()) as NonNullable<ReturnType<typeof parseSnapshotRef>>;

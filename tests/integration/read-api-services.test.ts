@@ -8,13 +8,15 @@ import { getConntrackSeries } from "../../lib/server/queries/get-conntrack-serie
 import { getEndpointTraffic, type EndpointTraffic } from "../../lib/server/queries/get-endpoint-traffic";
 import { getServicePort } from "../../lib/server/queries/get-service-port";
 import { listServicePorts, type ServicePortList, type ServicePortView } from "../../lib/server/queries/list-service-ports";
+import { isNotFound, type NotFound } from "../../lib/server/queries/not-found";
 import { providers, useTestDatabase } from "./support/databases";
 import { recordPodRestartHistory, recordSeedHistory, SEED_NODES, WEB_PORT } from "./support/history-fixtures";
 import { at } from "./support/ingest-fixtures";
 
-function ok<T extends object>(value: T | { notFound: string; message: string }): T {
-  if ("notFound" in value) throw new Error(value.message);
-  return value;
+/** The value of a query that found what it was asked for. */
+function ok<T>(value: T | NotFound): Exclude<T, NotFound> {
+  if (isNotFound(value)) throw new Error(value.message);
+  return value as Exclude<T, NotFound>;
 }
 
 const web = (list: ServicePortList) => list.servicePorts.find((p) => p.name === WEB_PORT) as ServicePortView;
