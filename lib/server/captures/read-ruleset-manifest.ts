@@ -15,14 +15,18 @@ export interface StoredManifestEntry {
   digest: string;
 }
 
-/** The manifest of ruleset `digest` (a `Ruleset.digest`), optionally only the chains named in `chains`. */
+/**
+ * The manifest of ruleset `digest` (a `Ruleset.digest`), optionally only the chains named in `chains` (of the tables
+ * in `tables`: with both, the lookup uses the (rulesetDigest, table, chain) key instead of reading every row).
+ */
 export async function readRulesetManifest(
   tx: Tx,
   digest: string,
-  options: { chains?: readonly string[] } = {},
+  options: { chains?: readonly string[]; tables?: readonly string[] } = {},
 ): Promise<StoredManifestEntry[]> {
   if (options.chains && options.chains.length === 0) return [];
-  const chainFilter = options.chains ? Prisma.sql`AND c."chain" IN (${Prisma.join([...options.chains])})` : Prisma.empty;
+  const tableFilter = options.tables?.length ? Prisma.sql`AND c."table" IN (${Prisma.join([...options.tables])})` : Prisma.empty;
+  const chainFilter = options.chains ? Prisma.sql`${tableFilter} AND c."chain" IN (${Prisma.join([...options.chains])})` : Prisma.empty;
   const rows = await tx.$queryRaw<{ table: string; chain: string; policy: string | null; chainDigest: string | null }[]>`
     WITH RECURSIVE lineage(digest, base, hops) AS (
       SELECT "digest", "baseDigest", 0 FROM "Ruleset" WHERE "digest" = ${digest}

@@ -77,6 +77,14 @@ export async function recordConntrack(
  * addresses.
  */
 export function destinationIndex(model: ProxyModel): (protocol: string, destination: string) => string | null {
+  let index = destinationIndexes.get(model);
+  if (!index) destinationIndexes.set(model, (index = buildDestinationIndex(model)));
+  return index;
+}
+
+const destinationIndexes = new WeakMap<ProxyModel, (protocol: string, destination: string) => string | null>();
+
+function buildDestinationIndex(model: ProxyModel): (protocol: string, destination: string) => string | null {
   const byVip = new Map<string, string>();
   const byNodePort = new Map<string, string>();
   for (const port of model.servicePorts) {

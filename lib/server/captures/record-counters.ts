@@ -52,8 +52,8 @@ export async function recordCounters(
   model: () => Promise<ProxyModel>,
 ): Promise<CounterOutcome> {
   if (counters.length === 0) return { samples: 0, trafficWindows: 0 };
-  const rules = await resolveRules(tx, context, counters);
-  const previous = await lastKnownValues(tx, context, rules);
+  const { rules, manifest } = await resolveRules(tx, context, counters);
+  const previous = await lastKnownValues(tx, context, rules, manifest);
 
   const samples = rules.filter((r) => {
     const old = previous.get(ruleKey(r));
@@ -89,18 +89,26 @@ export async function recordCounters(
 
 const ruleKey = (r: { chain: string; position: number }) => `${r.chain}\u0000${r.position}`;
 
+/** The counters' chains as the ruleset has them: names, tables and digests (for the samples' chain names). */
+type ChainsOfCounters = { chains: string[]; tables: string[]; digestOf: Map<string, string> };
+
 /** Chain names and rule lines of the counters' rules, checked against the capture's ruleset. */
-async function resolveRules(tx: Tx, context: CounterContext, counters: readonly CounterUpload[]): Promise<RuleRef[]> {
+async function resolveRules(
+  tx: Tx,
+  context: CounterContext,
+  counters: readonly CounterUpload[],
+): Promise<{ rules: RuleRef[]; manifest: ChainsOfCounters }> {
   const digests = [...new Set(counters.map((c) => c.chainDigest))];
-  const bodies = new Map(
-    (await tx.chainBody.findMany({ where: { digest: { in: digests } }, select: { digest: true, text: true } })).map((b) => [b.digest, b.text]),
-  );
+  const rows = await tx.chainBody.findMany({ where: { digest: { in: digests } }, select: { digest: true, text: true, table: true } });
+  const bodies = new Map(rows.map((b) => [b.digest, b.text]));
+  const tables = [...new Set(rows.map((b) => b.table))];
   const names = new Map<string, string>();
   for (const [digest, text] of bodies) {
     const name = /^-[AP] (\S+)/.exec(text)?.[1] ?? /^(?:chain|set|map) (\S+)/.exec(text)?.[0];
     if (name) names.set(digest, name);
   }
-  const manifest = await readRulesetManifest(tx, context.rulesetDigest, { chains: [...new Set(names.values())] });
+  const chains = [...new Set(names.values())];
+  const manifest = await readRulesetManifest(tx, context.rulesetDigest, { chains, tables });
   const inRuleset = new Set(manifest.map((e) => e.digest));
   const rules: RuleRef[] = [];
   const linesOf = new Map<string, string[]>();
@@ -126,15 +134,20 @@ async function resolveRules(tx: Tx, context: CounterContext, counters: readonly 
     }
     rules.push({ chain: name, position: counter.rule, packets: counter.packets, bytes: counter.bytes, line });
   });
-  return rules;
+  return { rules, manifest: { chains, tables, digestOf: new Map(manifest.map((e) => [e.chain, e.digest])) } };
 }
 
 /**
  * The last known value of each rule, when it still describes the same rule: the latest sample before the capture,
  * kept when taken during the capture's snapshot or when the chain had the same body in the snapshot it was taken in.
  */
-async function lastKnownValues(tx: Tx, context: CounterContext, rules: readonly RuleRef[]): Promise<Map<string, { packets: number; bytes: number }>> {
-  const chains = [...new Set(rules.map((r) => r.chain))];
+async function lastKnownValues(
+  tx: Tx,
+  context: CounterContext,
+  rules: readonly RuleRef[],
+  manifest: ChainsOfCounters,
+): Promise<Map<string, { packets: number; bytes: number }>> {
+  const { chains, tables, digestOf: digestNow } = manifest;
   const where = { nodeId: context.nodeId, family: context.family, chain: { in: chains }, capturedAt: { lt: context.capturedAt } };
   const latest = await tx.ruleCounterSample.groupBy({ by: ["chain", "position"], where, _max: { capturedAt: true } });
   if (latest.length === 0) return new Map();
@@ -149,7 +162,6 @@ async function lastKnownValues(tx: Tx, context: CounterContext, rules: readonly 
   }
 
   // Samples older than the snapshot: same rule only if the chain had the same body in the snapshot they belong to.
-  const digestNow = new Map((await readRulesetManifest(tx, context.rulesetDigest, { chains })).map((e) => [e.chain, e.digest]));
   const older = [...new Set([...values.values()].filter((v) => v.at < context.snapshotFirstSeen).map((v) => v.at.getTime()))];
   const sameBodyAt = new Map<number, Set<string>>();
   for (const ms of older) {
@@ -158,7 +170,7 @@ async function lastKnownValues(tx: Tx, context: CounterContext, rules: readonly 
       orderBy: { firstSeen: "desc" },
       select: { rulesetDigest: true },
     });
-    const then = covering ? await readRulesetManifest(tx, covering.rulesetDigest, { chains }) : [];
+    const then = covering ? await readRulesetManifest(tx, covering.rulesetDigest, { chains, tables }) : [];
     sameBodyAt.set(ms, new Set(then.filter((e) => digestNow.get(e.chain) === e.digest).map((e) => e.chain)));
   }
   const known = new Map<string, { packets: number; bytes: number }>();
@@ -169,6 +181,21 @@ async function lastKnownValues(tx: Tx, context: CounterContext, rules: readonly 
     }
   }
   return known;
+}
+
+const endpointIndexes = new WeakMap<ProxyModel, Map<string, string>>();
+
+/** `KUBE-SEP-… → "servicePort\0address"` of a model, built once per model (50k endpoints at 10k services). */
+function endpointIndex(model: ProxyModel): Map<string, string> {
+  let index = endpointIndexes.get(model);
+  if (!index) {
+    index = new Map();
+    for (const port of model.servicePorts) {
+      for (const endpoint of port.endpoints) index.set(endpoint.sepChain, `${port.name}\u0000${endpoint.address}`);
+    }
+    endpointIndexes.set(model, index);
+  }
+  return index;
 }
 
 /**
@@ -198,10 +225,7 @@ async function endpointDeltas(
     .filter((j): j is { rule: RuleRef; target: string } => j.target !== undefined);
   const windows = new Map<string, number>();
   if (jumps.length === 0) return windows;
-  const endpointBySep = new Map<string, string>();
-  for (const port of (await model()).servicePorts) {
-    for (const endpoint of port.endpoints) endpointBySep.set(endpoint.sepChain, `${port.name}\u0000${endpoint.address}`);
-  }
+  const endpointBySep = endpointIndex(await model());
   for (const { rule, target } of jumps) {
     const key = endpointBySep.get(target);
     if (!key) continue;
