@@ -110,8 +110,9 @@ describe.each(providers)("capture ingest on %s", (provider) => {
   it("derives a pod restart as the old endpoint replaced by the new one", async () => {
     const { db } = database();
     const cluster = await newCluster();
-    const before = renderedDump([seedService(["10.10.1.2", "10.10.2.2", "10.10.3.3"])]);
-    const after = renderedDump([seedService(["10.10.1.2", "10.10.2.7", "10.10.3.3"])]);
+    // Pod IPs no other test of this file uses, so that no other node shows the "before" ruleset.
+    const before = renderedDump([seedService(["10.10.1.2", "10.10.2.2", "10.10.3.4"])]);
+    const after = renderedDump([seedService(["10.10.1.2", "10.10.2.7", "10.10.3.4"])]);
     await ingestWithResend(db, cluster.id, buildCapture(before, { node: "kind-worker", capturedAt: at(40) }));
     const { final } = await ingestWithResend(db, cluster.id, buildCapture(after, { node: "kind-worker", capturedAt: at(41) }));
     expect(final).toMatchObject({ ok: true, accepted: { newSnapshot: true, changes: 2 } });
