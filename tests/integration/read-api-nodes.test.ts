@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseIptablesSave } from "../../lib/iptables/parse-iptables-save";
 import { serializeIptablesSave } from "../../lib/iptables/serialize-iptables-save";
+import { getServicePort } from "../../lib/server/queries/get-service-port";
 import { getSnapshotRuleset } from "../../lib/server/queries/get-snapshot-ruleset";
 import { listClusters } from "../../lib/server/queries/list-clusters";
 import { listNodes, type NodeSummary } from "../../lib/server/queries/list-nodes";
@@ -121,5 +122,20 @@ describe.each(providers)("read API: clusters, nodes, snapshots and rulesets on %
     ]);
     expect(ext?.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(await getSnapshotRuleset(db, "kind", "myk8s-worker2", id)).toMatchObject({ notFound: "snapshot" });
+  });
+
+  it("rebuilds a model retention dropped from the stored chains, the same as ingest built it", async () => {
+    const { db } = database();
+    const digests = (await db.snapshot.findMany({ where: { node: { cluster: { name: "kind" } } }, select: { rulesetDigest: true } })).map((s) => s.rulesetDigest);
+    await db.rulesetModel.deleteMany({ where: { rulesetDigest: { in: digests } } });
+    const then = await getServicePort(db, "kind", "default/svc-clusterip:svc-webport", { at: new Date(at(0)) });
+    if ("notFound" in then) throw new Error(then.message);
+    expect(then.agreement).toEqual({ agreeing: 4, nodes: 4 });
+    expect(then.nodes[0]?.endpoints.map((e) => [e.address, e.packets])).toEqual([
+      ["10.10.1.2:80", 35],
+      ["10.10.2.2:80", 33],
+      ["10.10.3.3:80", 32],
+    ]);
+    expect(await db.rulesetModel.count({ where: { rulesetDigest: { in: digests } } })).toBe(0);
   });
 });
