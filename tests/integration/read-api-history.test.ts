@@ -54,7 +54,10 @@ describe.each(providers)("read API: changes and diffs on %s", (provider) => {
     // A service (all its ports) or one port; another service has no changes.
     expect(ok(await listChanges(db, "kind", { service: "default/svc-clusterip" })).changes).toHaveLength(8);
     expect(ok(await listChanges(db, "kind", { service: "kube-system/kube-dns:dns" })).changes).toEqual([]);
-    expect(summary(ok(await listChanges(db, "kind", { node: "myk8s-worker3" })))).toEqual(["20 myk8s-worker3 path-added", "20 myk8s-worker3 path-added"]);
+    const worker3Only = ok(await listChanges(db, "kind", { node: "myk8s-worker3" }));
+    expect(summary(worker3Only)).toEqual(["20 myk8s-worker3 path-added", "20 myk8s-worker3 path-added"]);
+    // Its delay is measured against the nodes outside the filter.
+    expect(worker3Only.changes.map((c) => c.delayMs)).toEqual([600_000, 600_000]);
     const window = ok(await listChanges(db, "kind", { from: new Date(at(5)), to: new Date(at(15)) }));
     expect(new Set(window.changes.map((c) => c.node))).toEqual(new Set(["myk8s-control-plane", "myk8s-worker", "myk8s-worker2"]));
     expect(window.changes.every((c) => c.at.toISOString() === at(10) && c.kind === "path-added")).toBe(true);

@@ -54,7 +54,8 @@ export function defineReadRoute<PS extends z.ZodType, QS extends z.ZodType>(defi
   return async function GET(request: Request, context: { params: Promise<z.input<PS>> }): Promise<Response> {
     try {
       const now = new Date();
-      const params = definition.params.safeParse(await context.params);
+      // Next hands a route without dynamic segments no params at all.
+      const params = definition.params.safeParse((await context?.params) ?? {});
       if (!params.success) return errorResponse(validationError(params.error));
       const url = new URL(request.url);
       const query = definition.query(now).safeParse(Object.fromEntries(url.searchParams));

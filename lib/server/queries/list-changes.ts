@@ -27,8 +27,8 @@ export interface ChangeView {
   /** The change as lib/diff describes it (endpoint, shares, path, before/after). */
   detail: unknown;
   /**
-   * How long after the earliest node on this page showed the same change (same port, kind, endpoint or path) this
-   * node did; 0 for the earliest. A large value is a node whose kube-proxy lags behind the others.
+   * How long after the first node of the cluster showed the same change (same port, kind, and endpoint or path) this
+   * node did, looking back up to an hour; 0 for the first. A large value is a node whose kube-proxy lags behind.
    */
   delayMs: number;
   /**
@@ -98,7 +98,7 @@ export async function listChanges(db: Db, clusterName: string, options: ListChan
     delayMs: 0,
     cause: null,
   }));
-  fillDelays(changes);
+  await fillDelays(db, cluster.id, changes);
   const linked = await linkChangeCauses(db, page);
   linked.forEach(({ cause }, i) => ((changes[i] as ChangeView).cause = cause));
   return {
@@ -126,20 +126,44 @@ function summaryOf(detail: unknown): string | null {
   return null;
 }
 
+/** How far back the first node's occurrence of a change is looked for. */
+const DELAY_WINDOW_MS = 3_600_000;
+
 /** What makes two nodes' changes "the same change": port, kind and the endpoint or path it concerns. */
-function sameChangeKey(change: ChangeView): string {
+function sameChangeKey(change: { servicePort: string; kind: string; detail: unknown }): string {
   const detail = (change.detail ?? {}) as { endpoint?: { address?: string }; path?: { kind?: string; destination?: string } };
   return [change.servicePort, change.kind, detail.endpoint?.address ?? "", detail.path?.kind ?? "", detail.path?.destination ?? ""].join(" ");
 }
 
-function fillDelays(changes: ChangeView[]): void {
-  const first = new Map<string, number>();
-  for (const change of changes) {
-    const key = sameChangeKey(change);
-    const at = change.at.getTime();
-    if (!first.has(key) || at < (first.get(key) as number)) first.set(key, at);
+/**
+ * Each change's delay after the first node that showed it. The candidates are the same ports' changes of the same
+ * kinds in the hour before the page — one more read of the (clusterId, servicePort, at) index, whatever the filters
+ * of the page (a page of one node's changes still measures them against the others).
+ */
+async function fillDelays(db: Db, clusterId: number, changes: ChangeView[]): Promise<void> {
+  if (changes.length === 0) return;
+  const times = changes.map((c) => c.at.getTime());
+  const earlier = await db.serviceChange.findMany({
+    where: {
+      clusterId,
+      servicePort: { in: [...new Set(changes.map((c) => c.servicePort))] },
+      kind: { in: [...new Set(changes.map((c) => c.kind))] },
+      at: { gte: new Date(Math.min(...times) - DELAY_WINDOW_MS), lte: new Date(Math.max(...times)) },
+    },
+    select: { servicePort: true, kind: true, detail: true, at: true },
+  });
+  const occurrences = new Map<string, number[]>();
+  for (const row of earlier) {
+    const key = sameChangeKey(row);
+    const list = occurrences.get(key) ?? [];
+    list.push(row.at.getTime());
+    occurrences.set(key, list);
   }
-  for (const change of changes) change.delayMs = change.at.getTime() - (first.get(sameChangeKey(change)) as number);
+  for (const change of changes) {
+    const at = change.at.getTime();
+    const first = Math.min(at, ...(occurrences.get(sameChangeKey(change)) ?? []).filter((t) => t <= at && t >= at - DELAY_WINDOW_MS));
+    change.delayMs = at - first;
+  }
 }
 
 /** `2026-01-05T10:00:00.000Z_123` → its time and id; a malformed cursor starts from the newest. */
