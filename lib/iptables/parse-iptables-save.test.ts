@@ -331,6 +331,26 @@ describe("parseIptablesSave input handling", () => {
     expect(serializeIptablesSave(listing)).toBe(CAPTURED_LISTING);
   });
 
+  it("finds the family from rule addresses without building options too", () => {
+    const ip6 = corpusText("iptables/114_legacy_TestEnableLocalhostNodePortsIPv6_ip6tables.txt");
+    expect(dumpOf(ip6, { ruleOptions: false }).family).toBe("ipv6");
+    expect(dumpOf(corpusText("iptables/006_TestOverallIPTablesRules.txt"), { ruleOptions: false }).family).toBe("ipv4");
+    const texts = (rule: string) => dumpOf(`*nat\n${rule}\nCOMMIT\n`, { ruleOptions: false }).family;
+    const full = (rule: string) => dumpOf(`*nat\n${rule}\nCOMMIT\n`).family;
+    for (const rule of [
+      "-A X -s fd00::/8 -j RETURN",
+      '-A X --destination "fd00::1" -j RETURN',
+      "-A X -j DNAT --to-destination [fd00::1]:80",
+      '-A X -j DNAT --to-destination "[fd00::1]:80"',
+      "-A X -j DNAT --to-destination 10.0.0.1:80",
+      "-A X -m comment --comment a:b -j DNAT --to-source 10.0.0.1",
+      "-A X -j SNAT --to [fd00::1]",
+    ]) {
+      expect(texts(rule), rule).toBe(full(rule));
+    }
+    expect(texts("-A X -j DNAT --to-destination [fd00::1]:80")).toBe("ipv6");
+  });
+
   it("refuses an unknown defaultTable", () => {
     expect(errorOf("-A X -j Y\n", { defaultTable: "nope" }).reason).toBe('unknown table "nope" (defaultTable)');
   });

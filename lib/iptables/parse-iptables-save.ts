@@ -55,8 +55,8 @@ export interface ParseOptions {
   /**
    * False: read rule texts, counters and targets only — every rule is still checked as strictly (same errors), but
    * `options` and `matchModules` are left empty, which makes the parse about twice as cheap. For callers that only
-   * digest and upload texts (capture uploads); the kube-proxy model needs the default, true. The family is then
-   * known only from `options.family` or an `ip6tables-save` header.
+   * digest and upload texts (capture uploads) and for the kube-proxy model, which reads rule texts itself. The
+   * family is found from the rules' addresses in both modes.
    */
   ruleOptions?: boolean;
 }

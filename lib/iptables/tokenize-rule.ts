@@ -188,6 +188,44 @@ function isBaseOption(src: string, start: number, length: number, common: number
   return false;
 }
 
+/**
+ * True when the option's arguments hold an IPv6 address, as `looksIPv6` in shared-options.ts decides for built
+ * options: a `:` in an `-s`/`-d` address, a `[` opening a NAT `--to-destination`/`--to-source`/`--to` address.
+ * Only options with those names are looked at, and their words in place (a quoted word only when it needs unquoting).
+ */
+function carriesIPv6(context: TokenizerContext, nameStart: number, nameLength: number, firstArg: number, argEnd: number): boolean {
+  const { src, starts, ends, kinds } = context;
+  let nat: boolean;
+  if (nameLength === 2) {
+    const letter = src.charCodeAt(nameStart + 1);
+    if (letter !== 115 /* s */ && letter !== 100 /* d */) return false;
+    nat = false;
+  } else if (nameLength < 4 || nameLength > 16 || src.charCodeAt(nameStart + 1) !== DASH) {
+    return false;
+  } else if (ADDRESS_LONG_OPTIONS.some((name) => name.length === nameLength && src.startsWith(name, nameStart))) {
+    nat = false;
+  } else if (NAT_ADDRESS_OPTIONS.some((name) => name.length === nameLength && src.startsWith(name, nameStart))) {
+    nat = true;
+  } else {
+    return false;
+  }
+  for (let k = firstArg; k < argEnd; k++) {
+    if (nat) {
+      const first = kinds[k] === QUOTED ? wordValue(context, k).charCodeAt(0) : src.charCodeAt(starts[k]!);
+      if (first === LEFT_BRACKET) return true;
+    } else {
+      // Unquoting keeps every `:` of a word, so the raw word tells.
+      const colon = src.indexOf(":", starts[k]!);
+      if (colon >= 0 && colon < ends[k]!) return true;
+    }
+  }
+  return false;
+}
+
+const ADDRESS_LONG_OPTIONS: readonly string[] = ["--source", "--src", "--destination", "--dst"];
+const NAT_ADDRESS_OPTIONS: readonly string[] = ["--to-destination", "--to-source", "--to"];
+const LEFT_BRACKET = 91;
+
 function missingArgument(special: number): string {
   if (special === SPECIAL_MODULE) return "-m needs a module name";
   if (special === SPECIAL_COUNTERS) return "-c needs packet and byte counts";
@@ -299,7 +337,8 @@ export function tokenizeRuleInto(context: TokenizerContext, start: number, end: 
     }
 
     if (!context.detail) {
-      // Texts only: the rule is checked as fully as ever, but no option is built; the target is still read.
+      // Texts only: the rule is checked as fully as ever, but no option is built; the target and family are still read.
+      if (!context.sawIPv6 && argCount > 0 && carriesIPv6(context, nameStart, nameLength, firstArg, j)) context.sawIPv6 = true;
       if (special === SPECIAL_TARGET) {
         out.target = wordValue(context, firstArg);
         out.goto = nameLength === 2 ? src.charCodeAt(nameStart + 1) === 103 /* g */ : src.startsWith("--goto", nameStart);

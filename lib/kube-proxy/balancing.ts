@@ -10,6 +10,7 @@ import type { PacketCounters } from "../iptables/types";
 import { ENDPOINT_CHAIN_PREFIX } from "./chain-names";
 import { effectiveShares, ladderFaults, type LadderFault } from "./probability";
 import type { RuleFacts } from "./rule-facts";
+import * as scanning from "./scan-rule-text";
 import { chainFacts, type TableIndex } from "./table-index";
 
 /** One rung of the ladder. */
@@ -40,6 +41,9 @@ export interface BalancingChain {
   unexpected: RuleFacts[];
 }
 
+/* Read once into a module constant: bundlers and vitest compile each use of an imported binding into a getter call. */
+const { scanRuleText } = scanning;
+
 /** Targets a balancing chain may hold besides endpoint chains. */
 const EXPECTED_TARGETS = /^(KUBE-MARK-MASQ|KUBE-MARK-DROP|KUBE-SVC-|KUBE-SVL-|KUBE-EXT-|KUBE-XLB-|KUBE-FW-)/;
 
@@ -52,9 +56,8 @@ export function endpointDestination(index: TableIndex, sepChain: string): string
   if (rules === undefined) return null;
   for (const rule of rules) {
     if (rule.target !== "DNAT") continue;
-    for (const option of rule.options) {
-      if (option.name === "--to-destination" && option.owner === "target") return option.args[0] ?? null;
-    }
+    const scanned = scanRuleText(rule.text);
+    if (scanned.hasToDestination) return scanned.firstToDestination;
   }
   return null;
 }

@@ -27,6 +27,7 @@ interface SidecarEndpoint {
 interface SidecarPort {
   name: string;
   protocol?: string;
+  port: number;
   servicePortName?: string;
   clusterIP?: string | null;
   nodePort?: number;

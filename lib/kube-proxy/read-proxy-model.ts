@@ -3,7 +3,7 @@
  * (several tables), `ip6tables-save`, an `iptables -S [-v]` listing, or nftables (`nft list table ip kube-proxy`,
  * or a script of `add …` commands).
  */
-import { parseIptablesSave } from "../iptables/parse-iptables-save";
+import { parseIptablesSave, type ParseOptions } from "../iptables/parse-iptables-save";
 import type { IptablesDump } from "../iptables/types";
 import { parseNftRuleset } from "../nftables/parse-nft-ruleset";
 import { buildNftProxyModel } from "../nftables/build-nft-model";
@@ -37,7 +37,17 @@ export function detectRulesetFormat(text: string): RulesetFormat {
   return "iptables";
 }
 
-/** Parses captured text and builds its model. Never throws on bad input: the error is a value. */
+/**
+ * How captured iptables text is parsed for the model: a listing (`iptables -t nat -S`) names no table, and kube-proxy's
+ * service rules live in nat; the model reads rule texts itself, so the parser builds no option arrays (about half
+ * the parse). The returned `dump` therefore has empty `options` and `matchModules` on every rule.
+ */
+export const MODEL_PARSE_OPTIONS = { defaultTable: "nat", ruleOptions: false } as const satisfies ParseOptions;
+
+/**
+ * Parses captured text and builds its model. Never throws on bad input: the error is a value. The iptables `dump`
+ * comes without option arrays (see {@link MODEL_PARSE_OPTIONS}).
+ */
 export function readProxyModel(text: string, options: { family?: "ipv4" | "ipv6" } = {}): ReadModelResult {
   const format = detectRulesetFormat(text);
   if (format === "nftables") {
@@ -45,8 +55,7 @@ export function readProxyModel(text: string, options: { family?: "ipv4" | "ipv6"
     if (!parsed.ok) return { ok: false, format, error: parsed.error };
     return { ok: true, format, model: buildNftProxyModel(parsed.ruleset, options), dump: null };
   }
-  // A listing (`iptables -t nat -S`) names no table; kube-proxy's service rules live in nat.
-  const parsed = parseIptablesSave(text, { defaultTable: "nat", ...options });
+  const parsed = parseIptablesSave(text, { ...MODEL_PARSE_OPTIONS, ...options });
   if (!parsed.ok) return { ok: false, format, error: parsed.error };
   return { ok: true, format, model: buildProxyModel(parsed.dump), dump: parsed.dump };
 }

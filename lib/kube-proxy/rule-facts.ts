@@ -1,11 +1,15 @@
 /**
- * What one rule says, in the terms the kube-proxy model needs, read in a single pass over its options.
+ * What one rule says, in the terms the kube-proxy model needs, read in a single pass over its text (scan-rule-text.ts).
  *
  * kube-proxy's rules come in many spellings: as kube-proxy wrote them (`-m tcp -p tcp -d 10.0.0.1 --dport 80`), as
  * iptables-save prints them back (`-d 10.0.0.1/32 -p tcp -m comment … -m tcp --dport 80`), with long option names in
  * restore inputs, and with comments quoted, unquoted (test style) or missing (large-cluster mode).
  */
 import type { Rule } from "../iptables/types";
+import * as scanning from "./scan-rule-text";
+
+/* Read once into a module constant: bundlers and vitest compile each use of an imported binding into a getter call. */
+const { scanRuleText } = scanning;
 
 /** What a kube-proxy comment says about the rule, after its service port name. */
 export type CommentKind =
@@ -46,6 +50,13 @@ export interface RuleFacts {
    * destination and port do not count as conditions: the entry rule that led into the chain already matched them.
    */
   unconditional: boolean;
+  /**
+   * Whether conditions other than protocol, destination, port and address type (comments, nfacct and the
+   * target's options aside) limit the rule, negated (`! -s POD_CIDR`) or not (`-s 127.0.0.0/8`): the reach of a
+   * masquerade rule.
+   */
+  negatedCondition: boolean;
+  positiveCondition: boolean;
 }
 
 /**
@@ -81,63 +92,6 @@ function servicePortNameEnd(text: string, start: number): number {
 
 function isLowerOrDigit(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
-}
-
-/** What an option is to the model; options not listed here (`-s`, `--src-type`, `--mark`, …) are conditions. */
-const enum OptionRole {
-  Comment,
-  Protocol,
-  Destination,
-  DestinationPort,
-  DestinationType,
-  Probability,
-  RecentCheck,
-  RecentSeconds,
-  ToDestination,
-  /** `-m`, `-j`, `-g`, `-c`: structure, not a match. */
-  Structure,
-}
-
-/**
- * One lookup per option (a rule has ~10, a large dump ~2M). Protocol, destination and port do not make a jump
- * conditional: an entry rule already checked them before jumping into the chain.
- */
-const OPTION_ROLES = new Map<string, OptionRole>([
-  ["--comment", OptionRole.Comment],
-  ["-p", OptionRole.Protocol],
-  ["--protocol", OptionRole.Protocol],
-  ["-d", OptionRole.Destination],
-  ["--destination", OptionRole.Destination],
-  ["--dst", OptionRole.Destination],
-  ["--dport", OptionRole.DestinationPort],
-  ["--destination-port", OptionRole.DestinationPort],
-  ["--dst-type", OptionRole.DestinationType],
-  ["--probability", OptionRole.Probability],
-  ["--rcheck", OptionRole.RecentCheck],
-  ["--seconds", OptionRole.RecentSeconds],
-  ["--to-destination", OptionRole.ToDestination],
-  ["-m", OptionRole.Structure],
-  ["--match", OptionRole.Structure],
-  ["-j", OptionRole.Structure],
-  ["--jump", OptionRole.Structure],
-  ["-g", OptionRole.Structure],
-  ["--goto", OptionRole.Structure],
-  ["-c", OptionRole.Structure],
-  ["--set-counters", OptionRole.Structure],
-]);
-
-/** Options of these owners never make a rule conditional (an nfacct match only counts). */
-function isNeutralOwner(owner: string): boolean {
-  return owner === "comment" || owner === "target" || owner === "nfacct";
-}
-
-function isDigits(text: string): boolean {
-  if (text.length === 0 || text.length > 9) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }
 
 /** Strips the host prefix length iptables-save prints after a single address. */
@@ -185,80 +139,26 @@ export function readComment(comment: string): { servicePortName: string; kind: C
   return { servicePortName, kind: "other", endpoint: null };
 }
 
-/** Reads the facts of one rule. */
+/** Reads the facts of one rule, from its text (so `ruleOptions: false` dumps are read alike). */
 export function readRuleFacts(rule: Rule): RuleFacts {
-  let comment: string | null = null;
-  let protocol: string | null = null;
-  let destination: string | null = null;
-  let destinationNegated = false;
-  let dport: number | null = null;
-  let dstType: string | null = null;
-  let probabilityText: string | null = null;
-  let recentCheck = false;
-  let recentSeconds: number | null = null;
-  let toDestination: string | null = null;
-  let unconditional = true;
-
-  for (const option of rule.options) {
-    const arg = option.args[0] ?? null;
-    const role = OPTION_ROLES.get(option.name);
-    switch (role) {
-      case OptionRole.Comment: {
-        const text = option.args.length === 1 ? arg! : option.args.join(" ");
-        comment = comment === null ? text : `${comment} ${text}`;
-        break;
-      }
-      case OptionRole.Protocol:
-        if (arg !== null && !option.negated) protocol = arg.toLowerCase();
-        break;
-      case OptionRole.Destination:
-        if (arg !== null) destination = stripHostPrefix(arg);
-        destinationNegated = option.negated;
-        break;
-      case OptionRole.DestinationPort:
-        if (arg !== null && !option.negated && isDigits(arg)) dport = Number(arg);
-        break;
-      case OptionRole.DestinationType:
-        dstType = arg === null ? null : (option.negated ? "!" : "") + arg;
-        unconditional = false;
-        break;
-      case OptionRole.Probability:
-        probabilityText = arg;
-        unconditional = false;
-        break;
-      case OptionRole.RecentCheck:
-        recentCheck = true;
-        unconditional = false;
-        break;
-      case OptionRole.RecentSeconds:
-        if (arg !== null && isDigits(arg)) recentSeconds = Number(arg);
-        unconditional = false;
-        break;
-      case OptionRole.ToDestination:
-        if (option.owner === "target") toDestination = arg;
-        break;
-      case OptionRole.Structure:
-        break;
-      default:
-        if (!isNeutralOwner(option.owner)) unconditional = false;
-    }
-  }
-
-  const read = comment === null ? null : readComment(comment);
+  const scanned = scanRuleText(rule.text);
+  const read = scanned.comment === null ? null : readComment(scanned.comment);
   return {
     rule,
     servicePortName: read?.servicePortName ?? null,
     commentKind: read?.kind ?? null,
     commentEndpoint: read?.endpoint ?? null,
-    protocol,
-    destination,
-    destinationNegated,
-    dport,
-    dstType,
-    probabilityText,
-    recentCheck,
-    recentSeconds,
-    toDestination,
-    unconditional,
+    protocol: scanned.protocol,
+    destination: scanned.destination === null ? null : stripHostPrefix(scanned.destination),
+    destinationNegated: scanned.destinationNegated,
+    dport: scanned.dport,
+    dstType: scanned.dstType,
+    probabilityText: scanned.probabilityText,
+    recentCheck: scanned.recentCheck,
+    recentSeconds: scanned.recentSeconds,
+    toDestination: scanned.toDestination,
+    unconditional: scanned.unconditional,
+    negatedCondition: scanned.negatedCondition,
+    positiveCondition: scanned.positiveCondition,
   };
 }

@@ -8,7 +8,6 @@
  * rule applies to a path when its `-d` and `--dport` (if any) are the path's: the cluster-IP rule in KUBE-SVC
  * (`-d VIP`) does not touch node-port traffic, which still has the node's address as destination at that point.
  */
-import type { RuleOption } from "../iptables/types";
 import { splitServiceChainName } from "./chain-names";
 import { balancesItself } from "./balancing";
 import { joinHostPort, type RuleFacts } from "./rule-facts";
@@ -91,28 +90,14 @@ function nextHop(index: TableIndex, chain: string, hash: string): { chain: strin
   return found;
 }
 
-/** Scope of one masquerade rule, from the source conditions it adds to destination, port and protocol. */
+/**
+ * Scope of one masquerade rule, from the source conditions it adds to destination, port and protocol:
+ * `! -s POD_CIDR` (or `! -i cni0`, …) is everything not from a pod; `-s 127.0.0.0/8`, `--src-type LOCAL` only the
+ * node's own traffic, so remote clients keep their source address.
+ */
 function masqueradeScope(facts: RuleFacts): Masquerade {
-  let negated = false;
-  let positive = false;
-  for (const option of facts.rule.options) {
-    if (isNeutralForMasquerade(option)) continue;
-    if (option.negated) negated = true;
-    else positive = true;
-  }
-  // `! -s POD_CIDR` (or `! -i cni0`, …): everything not from a pod. `-s 127.0.0.0/8`, `--src-type LOCAL`: only the
-  // node's own traffic, so remote clients keep their source address.
-  if (!negated && !positive) return "always";
-  return positive ? "never" : "off-cluster";
-}
-
-const MASQUERADE_NEUTRAL_NAMES = new Set([
-  "-m", "--match", "-j", "--jump", "-g", "--goto", "-c", "--set-counters",
-  "-p", "--protocol", "--dport", "--destination-port", "-d", "--destination", "--dst", "--dst-type",
-]);
-
-function isNeutralForMasquerade(option: RuleOption): boolean {
-  return option.owner === "comment" || option.owner === "target" || option.owner === "nfacct" || MASQUERADE_NEUTRAL_NAMES.has(option.name);
+  if (facts.positiveCondition) return "never";
+  return facts.negatedCondition ? "off-cluster" : "always";
 }
 
 function applies(facts: RuleFacts, host: string | null, port: number | null): boolean {
