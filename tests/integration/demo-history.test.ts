@@ -8,13 +8,14 @@ import { listNodes } from "../../lib/server/queries/list-nodes";
 import { listServicePorts } from "../../lib/server/queries/list-service-ports";
 import { listChanges } from "../../lib/server/queries/list-changes";
 import { getEndpointTraffic } from "../../lib/server/queries/get-endpoint-traffic";
+import { isNotFound, type NotFound } from "../../lib/server/queries/not-found";
 import { useTestDatabase } from "./support/databases";
 
 const WEB = "default/svc-clusterip:svc-webport";
 
-function ok<T extends object>(value: T | { notFound: string; message: string }): T {
-  if ("notFound" in value) throw new Error(value.message);
-  return value;
+function ok<T>(value: T): Exclude<T, NotFound> {
+  if (isNotFound(value)) throw new Error(value.message);
+  return value as Exclude<T, NotFound>;
 }
 
 describe("demo history on sqlite", () => {
