@@ -49,12 +49,12 @@ describe("demo history on sqlite", () => {
 
   it("shows webpod2's restart on every node, caused by its pod events, with worker3 four seconds late", async () => {
     const changes = ok(await listChanges(database().db, DEMO_CLUSTER, { service: WEB, limit: 500 })).changes;
-    const restart = changes.filter((c) => c.kind === "endpoint-added" && c.summary.includes("10.10.2.5:80"));
+    const restart = changes.filter((c) => c.kind === "endpoint-added" && c.summary?.includes("10.10.2.5:80"));
     expect(restart.map((c) => c.node).sort()).toEqual(["myk8s-control-plane", "myk8s-worker", "myk8s-worker2", "myk8s-worker3"]);
     for (const change of restart) expect(change.cause).toMatchObject({ kind: "Pod", name: "webpod2", type: "ADDED" });
     const delay = (node: string) => restart.find((c) => c.node === node)!.cause!.delayMs;
     expect(delay("myk8s-worker3") - delay("myk8s-worker")).toBe(4_000);
-    const removed = changes.filter((c) => c.kind === "endpoint-removed" && c.summary.startsWith("endpoint 10.10.2.2:80"));
+    const removed = changes.filter((c) => c.kind === "endpoint-removed" && c.summary?.startsWith("endpoint 10.10.2.2:80"));
     expect(removed).toHaveLength(4);
   });
 
