@@ -3,7 +3,10 @@
  * connections the rules counted per endpoint, and conntrack over time — on both databases, from history stored by
  * the capture use case.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { buildNftCapture, unchangedCaptureUpload } from "../../lib/capture/build-capture-upload";
 import { getConntrackSeries } from "../../lib/server/queries/get-conntrack-series";
 import { getEndpointTraffic, type EndpointTraffic } from "../../lib/server/queries/get-endpoint-traffic";
 import { getServicePort } from "../../lib/server/queries/get-service-port";
@@ -11,7 +14,10 @@ import { listServicePorts, type ServicePortList, type ServicePortView } from "..
 import { isNotFound, type NotFound } from "../../lib/server/queries/not-found";
 import { providers, useTestDatabase } from "./support/databases";
 import { recordPodRestartHistory, recordSeedHistory, SEED_NODES, WEB_PORT } from "./support/history-fixtures";
-import { at } from "./support/ingest-fixtures";
+import { at, ingestWithResend, newCaptureId, repoRoot } from "./support/ingest-fixtures";
+
+/** An nftables node's capture: kube-proxy's `nft list table ip kube-proxy` with counters (lib/nftables fixture). */
+const nftListing = readFileSync(path.join(repoRoot, "lib/nftables/fixtures/001-listing-counters.nft"), "utf8");
 
 /** The value of a query that found what it was asked for. */
 function ok<T>(value: T | NotFound): Exclude<T, NotFound> {
@@ -27,6 +33,21 @@ describe.each(providers)("read API: service ports and traffic on %s", (provider)
   beforeAll(async () => {
     await recordSeedHistory(database().db, "kind");
     await recordPodRestartHistory(database().db, "lab");
+    const { db } = database();
+    const cluster = await db.cluster.create({ data: { name: "nft" } });
+    const built = buildNftCapture(nftListing, { captureId: newCaptureId(), cluster: "nft", node: "nft-node", capturedAt: at(200), backend: "nftables" });
+    if (!built.ok) throw new Error(JSON.stringify(built.error));
+    const { final } = await ingestWithResend(db, cluster.id, built.capture);
+    if (!final.ok) throw new Error(JSON.stringify(final.error));
+    // A minute later every counted endpoint received five more connections.
+    const later = unchangedCaptureUpload({
+      ...built.capture.upload,
+      captureId: newCaptureId(),
+      capturedAt: at(201),
+      counters: (built.capture.upload.counters ?? []).map((c) => ({ ...c, packets: c.packets + 5, bytes: c.bytes + 300 })),
+    });
+    const second = await ingestWithResend(db, cluster.id, built.capture, { upload: later });
+    if (!second.final.ok) throw new Error(JSON.stringify(second.final.error));
   }, 240_000);
 
   it("shows the seed's service on 4 nodes with 1/3 shares each, and the nodes agreeing 4/4", async () => {
@@ -162,5 +183,29 @@ describe.each(providers)("read API: service ports and traffic on %s", (provider)
     // One bucket or two (the hour may turn between minute 0 and 10): the peak fill survives either way.
     expect(Math.max(...coarse.points.map((p) => p.count))).toBe(260);
     expect(await getConntrackSeries(db, "kind", "myk8s-worker9", { from: new Date(at(0)), to: new Date(at(1)) })).toMatchObject({ notFound: "node" });
+  });
+
+  it("reads an nftables node's endpoints and counts from its endpoint chains' dnat counters", async () => {
+    const { db } = database();
+    const packets = async (at_: string) => {
+      const list = ok(await listServicePorts(db, "nft", { at: new Date(at_) }));
+      return Object.fromEntries(list.servicePorts.map((p) => [p.name, p.nodes[0]?.endpoints.map((e) => [e.address, e.packets])]));
+    };
+    const first = await packets(at(200));
+    expect(first["ns1/svc1:p80"]).toEqual([["10.180.0.1:80", 3]]);
+    expect(first["ns4/svc4:p80"]).toEqual([
+      ["10.180.0.4:80", 3],
+      ["10.180.0.5:80", 5],
+    ]);
+    expect(first["ns2/svc2:p80"]).toEqual([["10.180.0.2:80", 0]]);
+    const later = await packets(at(201));
+    expect(later["ns1/svc1:p80"]).toEqual([["10.180.0.1:80", 8]]);
+    expect(later["ns4/svc4:p80"]).toEqual([
+      ["10.180.0.4:80", 8],
+      ["10.180.0.5:80", 10],
+    ]);
+    const svc4 = ok(await getServicePort(db, "nft", "ns4/svc4:p80"));
+    expect(svc4.nodes[0]).toMatchObject({ node: "nft-node", svcChain: "service-LAUZTJTB-ns4/svc4/tcp/p80", agrees: true });
+    expect(svc4.nodes[0]?.endpoints.map((e) => round(e.share))).toEqual([0.5, 0.5]);
   });
 });

@@ -143,7 +143,8 @@ export async function listServicePorts(
       reporting.map(async (node) => {
         const snapshot = snapshots.get(node.id) as SnapshotRow;
         const refs = page.flatMap((p) => balancingRefs(p.byNode.get(node.id)));
-        const target = { nodeId: node.id, family, rulesetDigest: snapshot.rulesetDigest, snapshotFirstSeen: snapshot.firstSeen, at: options.at ?? snapshot.lastSeen };
+        const mode = models.get(snapshot.rulesetDigest)?.mode ?? "iptables";
+        const target = { nodeId: node.id, family, mode, rulesetDigest: snapshot.rulesetDigest, snapshotFirstSeen: snapshot.firstSeen, at: options.at ?? snapshot.lastSeen };
         return [node.id, await readBalancingCounters(db, target, refs)] as const;
       }),
     ),

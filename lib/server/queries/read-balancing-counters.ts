@@ -1,8 +1,8 @@
 /**
- * Counters of balancing rules (`KUBE-SVC-X … -j KUBE-SEP-Y`) at a node's latest capture. In the nat table only the
- * first packet of a connection traverses the chains, so such a counter is the number of new connections this node
- * sent to that endpoint since kube-proxy last wrote the chain — the figure `iptables-save -c` shows and the seed
- * note counts by hand (35 / 33 / 32).
+ * New connections per endpoint at a node's latest capture, from rule counters (`KUBE-SVC-X … -j KUBE-SEP-Y`). In the
+ * nat table only the first packet of a connection traverses the chains, so such a counter is the number of new
+ * connections this node sent to that endpoint since kube-proxy last wrote the chain — the figure `iptables-save -c`
+ * shows and the seed note counts by hand (35 / 33 / 32).
  *
  * Counter samples are stored only when they change, keyed by chain name and rule position, so the value at time t is
  * the newest sample at or before t — one backward seek on the (nodeId, chain, capturedAt) index per rule.
@@ -10,7 +10,7 @@
 import { Prisma } from "../../../prisma/generated/sqlite/client";
 import type { Db } from "../db";
 import { readChainBodies, ruleLines } from "./read-chain-bodies";
-import { findManifestRow, readManifest } from "./read-manifest";
+import { findManifestRow, readManifest, type ManifestRow } from "./read-manifest";
 import { snapshotAt, type AddressFamily } from "./snapshot-at";
 
 /** A balancing rule to read: the balancing chain and the endpoint chain its rule jumps to. */
@@ -35,6 +35,8 @@ const BATCH = 400;
 export interface CounterTarget {
   nodeId: number;
   family: string;
+  /** kube-proxy mode of the ruleset: where the per-endpoint counter is depends on it. */
+  mode: string;
   rulesetDigest: string;
   /** Start of the snapshot showing `rulesetDigest`: samples since then are of its chain bodies. */
   snapshotFirstSeen: Date;
@@ -42,8 +44,13 @@ export interface CounterTarget {
 }
 
 /**
- * Counters of `rules` in the node's ruleset as of `target.at`, keyed by `balancingRuleKey`. Rules without a valid
- * sample (never counted a packet since kube-proxy wrote them) are absent.
+ * New connections per endpoint in the node's ruleset as of `target.at`, keyed by `balancingRuleKey`. Endpoints
+ * without a valid sample (no packet counted since kube-proxy wrote their rules) are absent.
+ *
+ * Which rules count: iptables mode, every rule of the balancing chain that jumps to the endpoint's KUBE-SEP chain —
+ * the probability rule, and with ClientIP affinity the `--rcheck` rule that sends returning clients back; nftables
+ * mode, the counted `dnat` rule of the endpoint's chain (kube-proxy balances with one vmap rule, so the per-endpoint
+ * count lives there).
  *
  * A sample names a rule by chain and position only, so it belongs to the body the chain had when it was taken. One
  * taken before the snapshot began counts only if the chain had the same body then; otherwise kube-proxy rewrote
@@ -52,38 +59,34 @@ export interface CounterTarget {
 export async function readBalancingCounters(db: Db, target: CounterTarget, rules: readonly BalancingRuleRef[]): Promise<Map<string, RuleCounters>> {
   const counters = new Map<string, RuleCounters>();
   if (rules.length === 0) return counters;
-  const positions = await rulePositions(db, target.rulesetDigest, rules);
-  const byKey = new Map(positions.map((p) => [`${p.chain}\u0000${p.position}`, p]));
-  const older: { rule: PositionedRule; sample: Sample }[] = [];
-  for (let start = 0; start < positions.length; start += BATCH) {
-    for (const sample of await latestSamples(db, target, positions.slice(start, start + BATCH))) {
-      const rule = byKey.get(`${sample.chain}\u0000${sample.position}`);
+  const counted = await countedRules(db, target, rules);
+  const byPosition = new Map(counted.map((r) => [`${r.chain}\u0000${r.position}`, r]));
+  const valid: { rule: CountedRule; sample: Sample }[] = [];
+  const older: { rule: CountedRule; sample: Sample }[] = [];
+  for (let start = 0; start < counted.length; start += BATCH) {
+    for (const sample of await latestSamples(db, target, counted.slice(start, start + BATCH))) {
+      const rule = byPosition.get(`${sample.chain}\u0000${sample.position}`);
       if (!rule) continue;
-      if (sample.capturedAt >= target.snapshotFirstSeen) counters.set(balancingRuleKey(rule.chain, rule.sepChain), sample);
-      else older.push({ rule, sample });
+      (sample.capturedAt >= target.snapshotFirstSeen ? valid : older).push({ rule, sample });
     }
   }
   // Few distinct times in practice (the captures just before the snapshot began); each is one cached manifest.
-  const digestsAt = new Map<number, Map<string, string>>();
-  for (const { rule, sample } of older) {
-    const ms = sample.capturedAt.getTime();
-    let digests = digestsAt.get(ms);
-    if (!digests) {
-      digests = await chainDigestsAt(db, target, sample.capturedAt);
-      digestsAt.set(ms, digests);
+  const digestsAt = new Map<number, readonly ManifestRow[]>();
+  for (const entry of older) {
+    const ms = entry.sample.capturedAt.getTime();
+    let manifest = digestsAt.get(ms);
+    if (!manifest) {
+      const snapshot = await snapshotAt(db, target.nodeId, target.family as AddressFamily, entry.sample.capturedAt);
+      manifest = snapshot ? await readManifest(db, snapshot.rulesetDigest) : [];
+      digestsAt.set(ms, manifest);
     }
-    if (digests.get(rule.chain) === rule.chainDigest) counters.set(balancingRuleKey(rule.chain, rule.sepChain), sample);
+    if (findManifestRow(manifest, entry.rule.table, entry.rule.chain)?.chainDigest === entry.rule.chainDigest) valid.push(entry);
+  }
+  for (const { rule, sample } of valid) {
+    const sum = counters.get(rule.key) ?? { packets: 0, bytes: 0 };
+    counters.set(rule.key, { packets: sum.packets + sample.packets, bytes: sum.bytes + sample.bytes });
   }
   return counters;
-}
-
-/** The nat chain digests of the node's ruleset at time `at`. */
-async function chainDigestsAt(db: Db, target: CounterTarget, at: Date): Promise<Map<string, string>> {
-  const snapshot = await snapshotAt(db, target.nodeId, target.family as AddressFamily, at);
-  const digests = new Map<string, string>();
-  if (!snapshot) return digests;
-  for (const row of await readManifest(db, snapshot.rulesetDigest)) if (row.table === "nat") digests.set(row.chain, row.chainDigest);
-  return digests;
 }
 
 interface Sample extends RuleCounters {
@@ -92,45 +95,46 @@ interface Sample extends RuleCounters {
   capturedAt: Date;
 }
 
-interface PositionedRule extends BalancingRuleRef {
+/** One rule whose counter counts an endpoint's new connections. */
+interface CountedRule {
+  /** `balancingRuleKey` of the endpoint it counts for. */
+  key: string;
+  /** Manifest table and chain (the chain name samples carry), rule position in the body, the body's digest. */
+  table: string;
+  chain: string;
   position: number;
   chainDigest: string;
 }
 
-/** Where each balancing rule stands in its chain (0-based rule index), from the chain's stored body. */
-async function rulePositions(db: Db, rulesetDigest: string, rules: readonly BalancingRuleRef[]): Promise<PositionedRule[]> {
-  const manifest = await readManifest(db, rulesetDigest);
-  const digestByChain = new Map<string, string>();
-  for (const rule of rules) {
-    const row = findManifestRow(manifest, "nat", rule.chain);
-    if (row) digestByChain.set(rule.chain, row.chainDigest);
+/** The counted rules of `rules` (see readBalancingCounters), located in the stored chain bodies. */
+async function countedRules(db: Db, target: CounterTarget, rules: readonly BalancingRuleRef[]): Promise<CountedRule[]> {
+  const manifest = await readManifest(db, target.rulesetDigest);
+  const nft = target.mode === "nftables";
+  const table = nft ? (target.family === "ipv6" ? "ip6 kube-proxy" : "ip kube-proxy") : "nat";
+  // nftables objects are stored as `chain NAME` with their header line; iptables chains by name with `-A` lines.
+  const located = rules.map((rule) => {
+    const chain = nft ? `chain ${rule.sepChain}` : rule.chain;
+    return { rule, chain, row: findManifestRow(manifest, table, chain) };
+  });
+  const bodies = await readChainBodies(db, located.flatMap((l) => (l.row ? [l.row.chainDigest] : [])));
+  const counted: CountedRule[] = [];
+  for (const { rule, chain, row } of located) {
+    const body = row ? bodies.get(row.chainDigest) : undefined;
+    if (!row || !body) continue;
+    const lines = nft ? body.text.split("\n").slice(1) : ruleLines(body.text);
+    const key = balancingRuleKey(rule.chain, rule.sepChain);
+    lines.forEach((line, position) => {
+      if (nft ? /\bdnat\b/.test(line) : jumpsTo(line, rule.sepChain)) counted.push({ key, table, chain, position, chainDigest: row.chainDigest });
+    });
   }
-  const bodies = await readChainBodies(db, digestByChain.values());
-  const positions: PositionedRule[] = [];
-  const linesByChain = new Map<string, string[]>();
-  for (const rule of rules) {
-    const digest = digestByChain.get(rule.chain);
-    const body = digest ? bodies.get(digest) : undefined;
-    if (!body) continue;
-    let lines = linesByChain.get(rule.chain);
-    if (!lines) {
-      lines = ruleLines(body.text);
-      linesByChain.set(rule.chain, lines);
-    }
-    // The balancing rule is the one whose target is the endpoint chain; affinity rules (`-m recent --rcheck`) jump
-    // there too, so the last such rule is the balancing one (kube-proxy writes affinity rules first).
-    let position = -1;
-    for (let i = 0; i < lines.length; i++) if (jumpsTo(lines[i] as string, rule.sepChain)) position = i;
-    if (position >= 0 && digest) positions.push({ ...rule, position, chainDigest: digest });
-  }
-  return positions;
+  return counted;
 }
 
 function jumpsTo(line: string, chain: string): boolean {
   return line.endsWith(` -j ${chain}`) || line.endsWith(` -g ${chain}`);
 }
 
-async function latestSamples(db: Db, target: CounterTarget, batch: readonly PositionedRule[]): Promise<Sample[]> {
+async function latestSamples(db: Db, target: CounterTarget, batch: readonly CountedRule[]): Promise<Sample[]> {
   // A VALUES list of (chain, position) drives one correlated MAX per rule (a backward seek on the index), then the
   // sample itself is read by its primary key. The casts type the bound parameters for PostgreSQL.
   const values = Prisma.join(batch.map((p) => Prisma.sql`(CAST(${p.chain} AS TEXT), CAST(${p.position} AS INTEGER))`));
