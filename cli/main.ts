@@ -9,8 +9,9 @@ import { diffCommand } from "./commands/diff";
 import { importCommand } from "./commands/import";
 import { tokenCommand } from "./commands/token";
 import { pruneCommand } from "./commands/prune";
+import { agentCommand } from "./commands/agent";
 
-const commands: Command[] = [explainCommand, diffCommand, importCommand, tokenCommand, pruneCommand];
+const commands: Command[] = [explainCommand, diffCommand, importCommand, tokenCommand, pruneCommand, agentCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

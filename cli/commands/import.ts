@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
 import type { Command } from "../command";
 import { CliFailure, EXIT_BAD_INPUT, readInput, say } from "../io";
-import { buildIptablesCapture, buildNftCapture, withChainBodies, type BuiltCapture } from "../../lib/capture/build-capture-upload";
-import { captureBackendSchema, type CaptureUpload } from "../../lib/contracts/capture";
+import { buildIptablesCapture, buildNftCapture } from "../../lib/capture/build-capture-upload";
+import { captureBackendSchema } from "../../lib/contracts/capture";
+import { describeAnswer, sendCapture } from "../../collectors/node-agent/upload";
 
 const USAGE = [
   "usage: natwatch import --server URL --token TOKEN --cluster NAME --node NAME [--at ISO-TIME]",
@@ -61,47 +61,11 @@ export const importCommand: Command = {
     if (!built.ok) {
       throw new CliFailure(`${file}:${built.error.line}: ${built.error.reason}: ${built.error.text}`, EXIT_BAD_INPUT);
     }
-    const answer = await postWithResend(new URL("/api/v1/captures", server).toString(), token, built.capture);
-    say(JSON.stringify(answer.body, null, 2));
-    if (answer.status >= 400) throw new CliFailure(`the server refused the capture (${answer.status}): ${describe(answer.body)}`, 1);
+    const { upload, bodiesByDigest } = built.capture;
+    const outcome = await sendCapture({ server, token }, { upload, bodyOf: (digest) => bodiesByDigest.get(digest), serverHasRuleset: false });
+    if (outcome.kind === "unreachable") throw new CliFailure(outcome.cause, 1);
+    say(JSON.stringify(outcome.body, null, 2));
+    if (outcome.kind === "refused") throw new CliFailure(`the server refused the capture (${outcome.status}): ${describeAnswer(outcome.body)}`, 1);
     return 0;
   },
 };
-
-interface ServerAnswer {
-  status: number;
-  body: unknown;
-}
-
-/** Posts the capture without bodies; on 409 resends once with the bodies the server named. */
-async function postWithResend(url: string, token: string, capture: BuiltCapture): Promise<ServerAnswer> {
-  const first = await post(url, token, capture.upload);
-  if (first.status !== 409) return first;
-  const missing = (first.body as { detail?: { missingChains?: unknown } }).detail?.missingChains;
-  if (!Array.isArray(missing) || missing.length === 0) return first;
-  return post(url, token, withChainBodies(capture.upload, capture.bodiesByDigest, missing as string[]));
-}
-
-async function post(url: string, token: string, upload: CaptureUpload): Promise<ServerAnswer> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", "content-encoding": "gzip", authorization: `Bearer ${token}` },
-      body: gzipSync(JSON.stringify(upload)),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliFailure(`cannot reach ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, 1);
-  }
-  const text = await response.text();
-  try {
-    return { status: response.status, body: JSON.parse(text) };
-  } catch {
-    return { status: response.status, body: { error: text.slice(0, 500) } };
-  }
-}
-
-function describe(body: unknown): string {
-  return typeof body === "object" && body !== null && "error" in body ? String((body as { error: unknown }).error) : JSON.stringify(body);
-}
