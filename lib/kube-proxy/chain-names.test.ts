@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -5,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   base32Prefix,
   endpointChainName,
+  isEndpointChainName,
   nftEndpointChainNameBase,
   nftServicePortChainNameBase,
   servicePortChainName,
@@ -89,7 +91,21 @@ describe("iptables chain names", () => {
     expect(endpoints.some((e) => e.endpoint.startsWith("["))).toBe(true);
     for (const { file, spn, protocol, endpoint, chain } of endpoints) {
       expect(endpointChainName(spn, protocol, endpoint), `${file} ${spn} ${endpoint}`).toBe(chain);
+      expect(isEndpointChainName(chain, spn, protocol, endpoint), `${file} ${spn} ${endpoint}`).toBe(true);
     }
+  });
+
+  it("verify an endpoint chain only when every character of its hash is kube-proxy's", () => {
+    const spn = "default/svc-clusterip:svc-webport";
+    expect(isEndpointChainName("KUBE-SEP-TBW2IYJKUCAC7GB3", spn, "TCP", "10.10.1.2:80")).toBe(true);
+    for (const wrong of ["KUBE-SEP-TBW2IYJKUCAC7GB4", "KUBE-SEP-ABW2IYJKUCAC7GB3", "KUBE-SEP-TBW2IYJKUCAC7GB", "KUBE-SVC-TBW2IYJKUCAC7GB3", "KUBE-SEP-TBW2IYJKUCAC7GB33"]) {
+      expect(isEndpointChainName(wrong, spn, "tcp", "10.10.1.2:80"), wrong).toBe(false);
+    }
+    expect(isEndpointChainName("KUBE-SEP-TBW2IYJKUCAC7GB3", spn, "tcp", "10.10.1.3:80")).toBe(false);
+    // Non-ASCII text is hashed as UTF-8, like Go's strings.
+    const odd = "ns/süß:p";
+    expect(isEndpointChainName(endpointChainName(odd, "udp", "[fd00::1]:53"), odd, "udp", "[fd00::1]:53")).toBe(true);
+    expect(endpointChainName(odd, "udp", "[fd00::1]:53")).toBe(`KUBE-SEP-${base32Prefix(createHash("sha256").update(`${odd}udp[fd00::1]:53`).digest(), 16)}`);
   });
 
   it("are recognised and split into prefix and hash", () => {

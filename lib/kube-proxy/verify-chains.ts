@@ -7,7 +7,7 @@
  * family) whose hash equals the name, and an endpoint chain is verified by hashing the service port, protocol and
  * the DNAT destination it really holds.
  */
-import { endpointChainName, servicePortHash } from "./chain-names";
+import { isEndpointChainName, servicePortHash } from "./chain-names";
 import type { Protocol } from "./types";
 
 const PROTOCOLS: readonly Protocol[] = ["tcp", "udp", "sctp"];
@@ -30,10 +30,11 @@ export function createHashCache(): HashCache {
   const cache = new Map<string, string>();
   return {
     servicePortHash(name, protocol) {
-      const key = `${name}\u0000${protocol}`;
+      // The hashed text itself is the key: equal texts hash alike, whichever name and protocol made them.
+      const key = name + protocol.toLowerCase();
       let hash = cache.get(key);
       if (hash === undefined) {
-        hash = servicePortHash(name, protocol);
+        hash = servicePortHash(key, "");
         cache.set(key, hash);
       }
       return hash;
@@ -87,5 +88,5 @@ export function identifyServicePort(
 
 /** True when `sepChain` is kube-proxy's name for `address` (`ip:port`, `[ip]:port`) of the service port. */
 export function isEndpointChainOf(sepChain: string, servicePortName: string, protocol: Protocol, address: string): boolean {
-  return address !== "" && endpointChainName(servicePortName, protocol, address) === sepChain;
+  return address !== "" && isEndpointChainName(sepChain, servicePortName, protocol, address);
 }
