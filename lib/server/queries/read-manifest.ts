@@ -3,8 +3,10 @@
  *
  * Manifests are delta-encoded (prisma/models.prisma, model Ruleset): a keyframe holds every chain, a delta only the
  * chains added or changed relative to its base, plus a tombstone (null digest) per chain removed. One recursive query
- * walks `baseDigest` up to the keyframe and keeps, per (table, chain), the row of the nearest ruleset.
+ * (lib/server/captures/read-ruleset-manifest.ts) walks `baseDigest` up to the keyframe and keeps, per (table, chain),
+ * the row of the nearest ruleset. Manifests never change for a digest, so they are cached here.
  */
+import { readRulesetManifest } from "../captures/read-ruleset-manifest";
 import type { Db } from "../db";
 import { createDigestCache } from "./digest-cache";
 
@@ -28,20 +30,9 @@ const manifests = createDigestCache<ManifestRow[]>(1_400_000);
 export async function readManifest(db: Db, rulesetDigest: string): Promise<readonly ManifestRow[]> {
   const cached = manifests.get(rulesetDigest);
   if (cached) return cached;
-  const rows = await db.$queryRaw<{ table: string; chain: string; policy: string | null; chainDigest: string }[]>`
-    WITH RECURSIVE lineage(digest, base, hops) AS (
-      SELECT "digest", "baseDigest", 0 FROM "Ruleset" WHERE "digest" = ${rulesetDigest}
-      UNION ALL
-      SELECT r."digest", r."baseDigest", l.hops + 1 FROM "Ruleset" r JOIN lineage l ON r."digest" = l.base
-    ), nearest AS (
-      SELECT c."table", c."chain", c."policy", c."chainDigest",
-             ROW_NUMBER() OVER (PARTITION BY c."table", c."chain" ORDER BY l.hops) AS pick
-      FROM "RulesetChain" c JOIN lineage l ON c."rulesetDigest" = l.digest
-    )
-    SELECT "table", "chain", "policy", "chainDigest" FROM nearest WHERE pick = 1 AND "chainDigest" IS NOT NULL`;
-  const manifest = rows
-    .map((r) => ({ table: r.table, chain: r.chain, policy: r.policy, chainDigest: r.chainDigest }))
-    .sort(compareManifestRows);
+  // The same recursive query ingest uses to build deltas; a Db is a transaction client's superset.
+  const rows = await readRulesetManifest(db, rulesetDigest);
+  const manifest = rows.map((r) => ({ table: r.table, chain: r.chain, policy: r.policy, chainDigest: r.digest })).sort(compareManifestRows);
   if (manifest.length > 0) manifests.set(rulesetDigest, manifest, manifest.length);
   return manifest;
 }
