@@ -5,9 +5,9 @@
  *   such snapshots" (< 100 ms);
  * - a service with 30 days of history; its page (service port, change timeline, last day of traffic) is the budget's
  *   "service page with 30 days of history" (< 300 ms).
- * Timings are printed ("first" reads models and manifests from the database unless an earlier block of this process
- * cached the same digests; "warm" is the steady state of a dashboard); the assertions bound them loosely (shared CI machines are noisy) so that a regression to a
- * re-parse or a history scan, which costs seconds, fails.
+ * Timings are printed for the reader ("first" reads models and manifests from the database unless an earlier block of
+ * this process cached the same digests; "warm" is the steady state of a dashboard) but never asserted: CI machines are
+ * shared and noisy, and budgets belong to `npm run bench`. The assertions are about what the answers contain.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateServices, mutateServices, renderServicesDump } from "../../bench/generate-nat-dump";
@@ -43,7 +43,7 @@ describe.each(providers)("read API at scale on %s", (provider) => {
     await capture(db, cluster.id, "node-b", dumps.after, 0);
   }, 600_000);
 
-  it("diffs two 10k-service nodes by the ports that changed, within the budget once their models are cached", async () => {
+  it("diffs two 10k-service nodes by the ports that changed, the same changes as a full comparison", async () => {
     const { db } = database();
     const first = await timed(() => diffSnapshots(db, "big", { node: "node-a", at: null }, { node: "node-b", at: null }));
     const diff = first.value as SnapshotDiff;
@@ -58,7 +58,6 @@ describe.each(providers)("read API at scale on %s", (provider) => {
     expect(diff.services.length).toBeGreaterThanOrEqual(100);
     expect(diff.chains.unchanged).toBeGreaterThan(60_000);
     expect(diff.chains.changed.every((c) => c.chain.startsWith("KUBE-SVC-") || c.chain.startsWith("KUBE-SVL-"))).toBe(true);
-    expect(median(warm)).toBeLessThan(400);
   });
 
   it("lists nodes and a page of service ports without reading rulesets", async () => {
@@ -73,8 +72,6 @@ describe.each(providers)("read API at scale on %s", (provider) => {
     expect(Array.isArray(nodes.value) && nodes.value.map((n) => n.current.ipv4?.chains)).toEqual([expect.any(Number), expect.any(Number)]);
     expect("notFound" in page.value ? 0 : page.value.total).toBeGreaterThan(10_000);
     expect("notFound" in one.value ? one.value.message : one.value.agreement.nodes).toBe(2);
-    expect(nodes.ms).toBeLessThan(500);
-    expect(one.ms).toBeLessThan(500);
   });
 
   it("renders a service page with 30 days of history from the indexes", async () => {
@@ -100,7 +97,6 @@ describe.each(providers)("read API at scale on %s", (provider) => {
     expect("notFound" in port ? null : port.agreement).toEqual({ agreeing: 4, nodes: 4 });
     expect("notFound" in changes ? 0 : changes.changes.length).toBe(50);
     expect("notFound" in traffic ? 0 : traffic.overall.newConnections).toBeGreaterThan(0);
-    expect(median(runs)).toBeLessThan(1_000);
   });
 });
 
