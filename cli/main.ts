@@ -9,9 +9,10 @@ import { diffCommand } from "./commands/diff";
 import { importCommand } from "./commands/import";
 import { tokenCommand } from "./commands/token";
 import { pruneCommand } from "./commands/prune";
+import { inventoryCommand } from "./commands/inventory";
 import { agentCommand } from "./commands/agent";
 
-const commands: Command[] = [explainCommand, diffCommand, importCommand, tokenCommand, pruneCommand, agentCommand];
+const commands: Command[] = [explainCommand, diffCommand, importCommand, tokenCommand, pruneCommand, agentCommand, inventoryCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));
