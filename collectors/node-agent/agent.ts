@@ -31,6 +31,8 @@ export interface RunningAgent {
   metrics: AgentMetrics;
   /** Bound metrics port (useful with `--metrics-port 0`). */
   metricsPort: number;
+  /** Resolves once the first capture (taken at start) is uploaded or spooled. */
+  ready: Promise<void>;
   /** Captures now (after any capture in flight) and resolves when its upload or spooling is done. */
   captureNow(): Promise<void>;
   /** Stops timers and the watch, finishes the capture and upload in flight, spools what is pending. */
@@ -232,9 +234,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       onProblem: (msg, cause) => error("watch", msg, cause),
     });
   }
-  void captureNow();
+  const ready = captureNow();
 
   return {
+    ready,
     metrics,
     metricsPort: metricsServer.port,
     captureNow,

@@ -32,8 +32,10 @@ export async function captureNode(runner: CommandRunner, identity: NodeIdentity,
   const capturedAt = now();
   const problems: CaptureProblem[] = [];
   const rulesets: BuiltCapture[] = [];
+  // The IPv4 and IPv6 halves of one capture share its id (the server keys captures by id and family).
+  const captureId = randomUUID();
   const meta = (family: "ipv4" | "ipv6", captureBackend: BuiltCapture["upload"]["backend"]) => ({
-    captureId: randomUUID(),
+    captureId,
     cluster: identity.cluster,
     node: identity.node,
     capturedAt: capturedAt.toISOString(),
