@@ -52,6 +52,15 @@ function lister(kc: KubeConfig, kind: KubeKind): (page: { limit: number; _contin
   return (page) => discovery.listEndpointSliceForAllNamespaces(page);
 }
 
+/**
+ * How long the server should keep one watch open: 5 to 10 minutes, random, as client-go's reflector asks. A watch
+ * whose connection died silently (a NAT gateway forgetting it, no FIN ever sent) would otherwise wait forever; the
+ * spread keeps a fleet's watches from all ending at once.
+ */
+function watchTimeoutSeconds(): number {
+  return 300 + Math.floor(Math.random() * 300);
+}
+
 /** Options of `watchKind`. */
 export interface WatchKindOptions {
   kc: KubeConfig;
@@ -145,7 +154,7 @@ export function watchKind(options: WatchKindOptions): KindWatcher {
         resolve(outcome);
       };
       watch
-        .watch(WATCH_PATHS[kind], { resourceVersion, allowWatchBookmarks: true }, onLine, onDone)
+        .watch(WATCH_PATHS[kind], { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds() }, onLine, onDone)
         .then((c) => {
           controller = c;
           if (stopped) c.abort();

@@ -18,7 +18,7 @@ import { endpointSliceObject, nodeObject, podObject, serviceObject } from "../..
 import { createIngestToken } from "../../lib/server/tokens/create-ingest-token";
 import { startAppServer, type AppServer } from "./support/app-server";
 import { useTestDatabase } from "./support/databases";
-import { repoRoot } from "./support/ingest-fixtures";
+import { buildCapture, ingestWithResend, renderedDump, repoRoot, seedService } from "./support/ingest-fixtures";
 
 /** A TCP relay to `target` that can stop listening and start again on its port. */
 interface Relay {
@@ -151,6 +151,30 @@ describe("kube-inventory into the natwatch app", () => {
     expect(Object.keys(node.status)).toEqual(["addresses"]);
     expect(answers.reduce((sum, a) => sum + a.duplicates, 0)).toBe(0);
   });
+
+  it("ties a node's new endpoint in the read API's change timeline to the pod event the collector posted", async () => {
+    const { config, cluster } = await setUp();
+    const { db } = database();
+    const clusterId = (await db.cluster.findUniqueOrThrow({ where: { name: cluster } })).id;
+    const node = "myk8s-worker";
+    const capture = (ips: string[]) => buildCapture(renderedDump([seedService(ips)]), { cluster, node, capturedAt: new Date().toISOString() });
+    await ingestWithResend(db, clusterId, capture(["10.10.1.2"]));
+    plane.apply("Pod", podObject({ name: "whoami-7d4b9", node, ip: "10.10.2.7" }));
+    await start(config).synced;
+    await expect.poll(() => storedEvents(cluster), { timeout: 30_000 }).toEqual(["ADDED Pod default/whoami-7d4b9@2"]);
+    // kube-proxy on the node follows: the next capture has the new pod's KUBE-SEP chain.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await ingestWithResend(db, clusterId, capture(["10.10.1.2", "10.10.2.7"]));
+
+    const response = await fetch(`${app.url}/api/v1/clusters/${cluster}/changes?kind=endpoint-added`, { signal: AbortSignal.timeout(120_000) });
+    const body = (await response.json()) as { changes: { node: string; detail: { endpoint?: { address?: string } }; cause: { kind: string; name: string; type: string; ip: string; delayMs: number } | null }[] };
+    expect(response.status).toBe(200);
+    const added = body.changes.find((c) => c.detail.endpoint?.address === "10.10.2.7:80");
+    expect(added?.node).toBe(node);
+    expect(added?.cause).toMatchObject({ kind: "Pod", name: "whoami-7d4b9", type: "ADDED", ip: "10.10.2.7" });
+    expect(added?.cause?.delayMs).toBeGreaterThanOrEqual(0);
+    expect(added?.cause?.delayMs).toBeLessThan(30_000);
+  }, 180_000);
 
   it("resumes dropped watches without losing or repeating an event", async () => {
     const { config, cluster } = await setUp();
