@@ -4,6 +4,7 @@
  * a TCP relay that counts the bytes on the wire and can play an unreachable or a slow server.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import os from "node:os";
@@ -16,7 +17,7 @@ import type { LogEntry } from "../../collectors/node-agent/log";
 import { createIngestToken } from "../../lib/server/tokens/create-ingest-token";
 import { startAppServer, type AppServer } from "./support/app-server";
 import { useTestDatabase } from "./support/databases";
-import { renderedDump, repoRoot, seedService } from "./support/ingest-fixtures";
+import { corpusDir, renderedDump, repoRoot, seedService } from "./support/ingest-fixtures";
 import { createNetns, deleteNetns, inNetns } from "./support/netns";
 
 const WEBPODS = ["10.10.1.2", "10.10.2.2", "10.10.3.3"];
@@ -93,6 +94,24 @@ async function loadRules(ns: string, webpods: readonly string[]): Promise<void> 
   await writeFile(path_, restore);
   await inNetns(ns, "iptables-restore", [path_]);
   await rm(path_);
+}
+
+/** `[packets:bytes]` in front of every rule, as `iptables-restore -c` reads them. */
+function withCounters(restore: string, packets: number): string {
+  return restore
+    .split("\n")
+    .map((line) => (line.startsWith("-A ") ? `[${packets}:${packets * 60}] ${line}` : line))
+    .join("\n");
+}
+
+/**
+ * kube-proxy's nftables scripts name chains before declaring them, which `nft -f` refuses: declarations first,
+ * then rules and elements, each group in its original order.
+ */
+function reorderForLoad(script: string): string {
+  const lines = script.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#"));
+  const group = (line: string) => (line.startsWith("add table ") ? 0 : /^add (set|map|chain) /.test(line) ? 1 : 2);
+  return [0, 1, 2].flatMap((g) => lines.filter((line) => group(line) === g)).join("\n") + "\n";
 }
 
 describe("node agent against the natwatch app", () => {
@@ -293,6 +312,62 @@ describe("node agent against the natwatch app", () => {
     await agent.captureNow();
     expect(agent.metrics.uploads).toBe(1);
     expect(await capturesOf("worker-odd")).toHaveLength(1);
+  }, 60_000);
+
+  it("sends live DNAT'd flows aggregated and rule counters, then only the counters that changed", async () => {
+    const ns = await createNetns("agent-counters");
+    namespaces.push(ns);
+    const restore = renderedDump([seedService(WEBPODS)]);
+    const file = path.join(os.tmpdir(), `${ns}.rules`);
+    cleanups.push(() => rm(file, { force: true }));
+    await writeFile(file, withCounters(restore, 7));
+    await inNetns(ns, "iptables-restore", ["-c", file]);
+    // Two clients' connections to the ClusterIP, DNAT'd to webpod 10.10.1.2, as kube-proxy's KUBE-SEP rule leaves them.
+    for (const port of [40000, 40001]) {
+      await inNetns(ns, "conntrack", ["-I", "-p", "tcp", "--src", "10.0.0.5", "--dst", "10.200.1.201", "--sport", String(port), "--dport", "9000",
+        "--reply-src", "10.10.1.2", "--reply-dst", "10.0.0.5", "--reply-port-src", "80", "--reply-port-dst", String(port), "--state", "ESTABLISHED", "--timeout", "300"]);
+    }
+    const { agent } = await agentFor(ns, "worker-counters");
+    await agent.ready;
+    expect(agent.metrics.uploads).toBe(1);
+    const { db } = database();
+    const where = { node: { name: "worker-counters" } };
+    expect(await db.flowAggregate.findMany({ where, select: { destination: true, endpoint: true, protocol: true, count: true } })).toEqual([
+      { destination: "10.200.1.201:9000", endpoint: "10.10.1.2:80", protocol: "tcp", count: 2 },
+    ]);
+    expect(await db.conntrackSample.findFirst({ where, select: { count: true } })).toEqual({ count: 2 });
+    const counted = await db.ruleCounterSample.count({ where });
+    expect(counted).toBeGreaterThan(10);
+
+    // Unchanged counters are not sent again: the upload stays under 1 KB with every rule counting.
+    const before = relay.bytes();
+    await agent.captureNow();
+    expect(relay.bytes() - before).toBeLessThan(1024);
+    expect(await db.ruleCounterSample.count({ where })).toBe(counted);
+
+    // One rule counts more (same rule, new counters): that counter alone travels.
+    const markRule = restore.split("\n").find((line) => line.startsWith("-A KUBE-MARK-MASQ "))!;
+    await inNetns(ns, "iptables", ["-t", "nat", "-R", "KUBE-MARK-MASQ", "1", "-c", "50", "3000", ...markRule.split(" ").slice(2)]);
+    const beforeChange = relay.bytes();
+    await agent.captureNow();
+    expect(relay.bytes() - beforeChange).toBeLessThan(1024);
+    expect(await db.ruleCounterSample.count({ where })).toBe(counted + 1);
+    expect(await snapshotsOf("worker-counters")).toBe(1);
+  }, 60_000);
+
+  it("captures kube-proxy's nftables mode from `nft list table ip kube-proxy`", async () => {
+    const ns = await createNetns("agent-nft");
+    namespaces.push(ns);
+    const file = path.join(os.tmpdir(), `${ns}.nft`);
+    cleanups.push(() => rm(file, { force: true }));
+    await writeFile(file, reorderForLoad(readFileSync(path.join(corpusDir, "nftables/001_TestOverallNFTablesRules.nft"), "utf8")));
+    await inNetns(ns, "nft", ["-f", file]);
+    const { agent, logs } = await agentFor(ns, "worker-nft");
+    await agent.ready;
+    expect(logs.filter((l) => l.level === "error")).toEqual([]);
+    expect(agent.metrics.uploads).toBe(1);
+    const snapshot = await database().db.snapshot.findFirst({ where: { node: { name: "worker-nft" } }, include: { ruleset: true } });
+    expect(snapshot?.ruleset).toMatchObject({ mode: "nftables" });
   }, 60_000);
 
   describe("as a process (bin/natwatch.mjs agent)", () => {
