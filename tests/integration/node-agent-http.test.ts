@@ -17,7 +17,8 @@ import type { LogEntry } from "../../collectors/node-agent/log";
 import { createIngestToken } from "../../lib/server/tokens/create-ingest-token";
 import { startAppServer, type AppServer } from "./support/app-server";
 import { useTestDatabase } from "./support/databases";
-import { corpusDir, renderedDump, repoRoot, seedService } from "./support/ingest-fixtures";
+import { renderNatRules } from "../../lab/kube-proxy/render-iptables";
+import { corpusDir, kindNode, renderedDump, repoRoot, seedService } from "./support/ingest-fixtures";
 import { createNetns, deleteNetns, inNetns } from "./support/netns";
 
 const WEBPODS = ["10.10.1.2", "10.10.2.2", "10.10.3.3"];
@@ -353,6 +354,22 @@ describe("node agent against the natwatch app", () => {
     expect(relay.bytes() - beforeChange).toBeLessThan(1024);
     expect(await db.ruleCounterSample.count({ where })).toBe(counted + 1);
     expect(await snapshotsOf("worker-counters")).toBe(1);
+  }, 60_000);
+
+  it("uploads the IPv6 rules of a dual-stack node as the ipv6 half of the same capture", async () => {
+    const ns = await node("agent-dual");
+    const v6Service = { ...seedService(["fd00:10:1::2", "fd00:10:2::2"]), clusterIP: "fd00:10:96::c9" };
+    const v6Node = { ...kindNode, family: "ipv6" as const, nodeIPs: ["fc00:f853:ccd:e793::3"], podCIDR: "fd00:10::/56" };
+    const file = path.join(os.tmpdir(), `${ns}.rules6`);
+    cleanups.push(() => rm(file, { force: true }));
+    await writeFile(file, renderNatRules([v6Service], v6Node, { tables: ["nat"], includeJumpRules: true }));
+    await inNetns(ns, "ip6tables-restore", [file]);
+    const { agent } = await agentFor(ns, "worker-dual");
+    await agent.ready;
+    const captures = await database().db.capture.findMany({ where: { node: { name: "worker-dual" } }, select: { captureId: true, family: true } });
+    expect(captures.map((c) => c.family).sort()).toEqual(["ipv4", "ipv6"]);
+    expect(captures[0]!.captureId).toBe(captures[1]!.captureId);
+    expect(agent.metrics.uploads).toBe(2);
   }, 60_000);
 
   it("captures kube-proxy's nftables mode from `nft list table ip kube-proxy`", async () => {
