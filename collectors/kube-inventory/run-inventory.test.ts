@@ -156,6 +156,36 @@ describe("kube-inventory against the lab control plane", () => {
     expect(receiver.batches[0]?.dropped).toBe(2);
   });
 
+  it("lists a large cluster in pages of 500 and reports each object once", async () => {
+    for (let i = 0; i < 1201; i++) plane.apply("Pod", podObject({ name: `web-${String(i).padStart(4, "0")}`, node: "myk8s-worker", ip: `10.11.${i >> 8}.${i & 255}` }));
+    await start().synced;
+    await expect.poll(() => described(receiver.batches).length).toBe(1201);
+    expect(new Set(described(receiver.batches)).size).toBe(1201);
+    const podLists = plane.requests().filter((r) => r.startsWith("GET /api/v1/pods?") && !r.includes("watch=true"));
+    expect(podLists).toHaveLength(3);
+    expect(podLists.every((r) => r.includes("limit=500"))).toBe(true);
+    // Batches respect --batch-size (500).
+    expect(Math.max(...receiver.batches.map((b) => b.events.length))).toBeLessThanOrEqual(500);
+  });
+
+  it("stops promptly even when the API server accepts connections and never answers", async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      await writeKubeconfig(path.join(dir, "silent"), `http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+      const running = start({ kube: { kind: "kubeconfig", path: path.join(dir, "silent") } });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const began = Date.now();
+      expect(await running.stop(1_000)).toBe(0);
+      inventory = undefined;
+      expect(Date.now() - began).toBeLessThan(5_000);
+      expect(receiver.batches).toEqual([]);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it("posts what is buffered when stopped", async () => {
     await start({ batchIntervalMs: 60_000 }).synced;
     plane.apply("Service", serviceObject({ name: "svc-nodeport", clusterIP: "10.200.1.50", port: 80, type: "NodePort" }));

@@ -61,6 +61,9 @@ function watchTimeoutSeconds(): number {
   return 300 + Math.floor(Math.random() * 300);
 }
 
+/** How long `stop` waits for a list or watch in flight to notice. */
+const STOP_WAIT_MS = 2_000;
+
 /** Options of `watchKind`. */
 export interface WatchKindOptions {
   kc: KubeConfig;
@@ -93,7 +96,9 @@ export function watchKind(options: WatchKindOptions): KindWatcher {
   let markSynced: () => void = () => undefined;
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
 
-  const emit = (type: SeenEvent["type"], object: SeenEvent["object"]) => options.onEvent({ kind, type, object, observedAt: new Date() });
+  const emit = (type: SeenEvent["type"], object: SeenEvent["object"]) => {
+    if (!stopped) options.onEvent({ kind, type, object, observedAt: new Date() });
+  };
   const sleep = (ms: number) => new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, ms)));
 
   function remember(raw: unknown): { key: string; entry: KnownObject } {
@@ -201,7 +206,8 @@ export function watchKind(options: WatchKindOptions): KindWatcher {
       stopped = true;
       controller?.abort();
       wake();
-      await done;
+      // A list the API server never answers must not hold up shutdown: nothing is emitted after `stopped` anyway.
+      await Promise.race([done, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
     },
   };
 }

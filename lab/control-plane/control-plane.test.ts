@@ -80,6 +80,22 @@ describe("lab control plane", () => {
     expect(slices.items[0]?.addressType).toBe("IPv4");
   });
 
+  it("pages a list with limit and continue, every page at the first page's resourceVersion", async () => {
+    for (let i = 0; i < 5; i++) plane.apply("Pod", podObject({ name: `web-${i}`, node: "myk8s-worker", ip: `10.10.1.${i + 2}` }));
+    const api = kc.makeApiClient(CoreV1Api);
+    const first = await api.listPodForAllNamespaces({ limit: 2 });
+    expect(first.items.map((p) => p.metadata?.name)).toEqual(["web-0", "web-1"]);
+    const listedAt = first.metadata?.resourceVersion;
+    plane.apply("Pod", podObject({ name: "web-9", node: "myk8s-worker", ip: "10.10.1.99" }));
+    const second = await api.listPodForAllNamespaces({ limit: 2, _continue: first.metadata?._continue });
+    const third = await api.listPodForAllNamespaces({ limit: 2, _continue: second.metadata?._continue });
+    expect([second, third].map((page) => page.items.map((p) => p.metadata?.name))).toEqual([["web-2", "web-3"], ["web-4", "web-9"]]);
+    expect([second, third].map((page) => page.metadata?.resourceVersion)).toEqual([listedAt, listedAt]);
+    expect(second.metadata?._continue).toBeTruthy();
+    // The last page has no continue token.
+    expect(third.metadata?._continue).toBeUndefined();
+  });
+
   it("refuses requests without the bearer token and unknown paths", async () => {
     expect((await fetch(`${plane.url}/api/v1/pods`)).status).toBe(401);
     const unknown = await fetch(`${plane.url}/api/v1/configmaps`, { headers: { authorization: "Bearer lab-token" } });

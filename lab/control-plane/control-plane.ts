@@ -71,6 +71,36 @@ function status(res: ServerResponse, code: number, reason: string, message: stri
   res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code }));
 }
 
+/**
+ * `limit` and `continue` of a list. The continue token carries the first page's resourceVersion and the last key
+ * served, and every page reports that first resourceVersion, as kube-apiserver does. Unlike it, later pages show the
+ * objects' current state rather than a snapshot: a change between pages then appears both in a page and in the watch
+ * that follows, which a client must tolerate (its resourceVersion is the same in both).
+ */
+function pageOf(items: KubeObject[], current: number, query: URLSearchParams): { items: KubeObject[]; resourceVersion: string; continue?: string } | "bad continue" {
+  const limit = Number(query.get("limit"));
+  const token = query.get("continue");
+  let resourceVersion = String(current);
+  let rest = items;
+  if (token) {
+    let decoded: { rv?: unknown; after?: unknown };
+    try {
+      decoded = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { rv?: unknown; after?: unknown };
+    } catch {
+      return "bad continue";
+    }
+    if (typeof decoded.rv !== "string" || typeof decoded.after !== "string") return "bad continue";
+    resourceVersion = decoded.rv;
+    const after = decoded.after;
+    rest = items.filter((o) => `${o.metadata.namespace ?? ""}/${o.metadata.name}` > after);
+  }
+  if (!(limit > 0) || rest.length <= limit) return { items: rest, resourceVersion };
+  const pageItems = rest.slice(0, limit);
+  const last = pageItems.at(-1) as KubeObject;
+  const next = Buffer.from(JSON.stringify({ rv: resourceVersion, after: `${last.metadata.namespace ?? ""}/${last.metadata.name}` })).toString("base64url");
+  return { items: pageItems, resourceVersion, continue: next };
+}
+
 interface OpenWatch {
   route: Route;
   res: ServerResponse;
@@ -91,14 +121,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     for (const watch of watches) if (matches(watch.route, change)) write(watch, change.type, change.object);
   });
 
-  function serveList(res: ServerResponse, route: Route): void {
+  function serveList(res: ServerResponse, route: Route, query: URLSearchParams): void {
+    const page = pageOf(store.list(route.kind, route.namespace), store.resourceVersion(), query);
+    if (page === "bad continue") return status(res, 400, "BadRequest", "invalid continue token");
     res.writeHead(200, { "content-type": "application/json" });
     res.end(
       JSON.stringify({
         kind: `${route.kind}List`,
         apiVersion: API_VERSIONS[route.kind],
-        metadata: { resourceVersion: String(store.resourceVersion()) },
-        items: store.list(route.kind, route.namespace),
+        metadata: { resourceVersion: page.resourceVersion, ...(page.continue ? { continue: page.continue } : {}) },
+        items: page.items,
       }),
     );
   }
@@ -152,7 +184,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     if (!route) return status(res, 404, "NotFound", `the server could not find the requested resource (${url.pathname})`);
     if (req.method !== "GET") return status(res, 405, "MethodNotAllowed", `${req.method} is not supported here`);
     if (url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1") serveWatch(req, res, route, url.searchParams);
-    else serveList(res, route);
+    else serveList(res, route, url.searchParams);
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));

@@ -120,7 +120,11 @@ export function createObjectStore(options: { historyLimit?: number } = {}): Obje
     list(kind, namespace) {
       return [...objectsOf(kind).values()]
         .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
-        .sort((a, b) => keyOf(a.metadata.namespace, a.metadata.name).localeCompare(keyOf(b.metadata.namespace, b.metadata.name)))
+        // Code-unit order (not locale order): list pages continue after a key compared with `>`.
+        .sort((a, b) => {
+          const [x, y] = [keyOf(a.metadata.namespace, a.metadata.name), keyOf(b.metadata.namespace, b.metadata.name)];
+          return x < y ? -1 : x > y ? 1 : 0;
+        })
         .map(clone);
     },
     changesSince(kind, since) {
