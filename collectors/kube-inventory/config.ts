@@ -39,7 +39,8 @@ export const INVENTORY_USAGE = [
   "  --buffer-size N         events kept while natwatch is down (50000); the oldest go first",
   "                                                                    env NATWATCH_BUFFER_SIZE",
   "",
-  "Logs are JSON lines on stdout. SIGTERM or SIGINT posts what is buffered and exits 0.",
+  "Logs are JSON lines on stdout. SIGTERM or SIGINT posts what is buffered and exits 0, or 1 when natwatch",
+  "did not take it all within 20 seconds.",
 ].join("\n");
 
 const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startControlPlane, type ControlPlane } from "./control-plane";
 import { writeKubeconfig } from "./kubeconfig";
 import { endpointSliceObject, nodeObject, podObject, serviceObject } from "./sample-objects";
+import { applyStudyCluster } from "./study-cluster";
 
 interface WatchLine {
   type: string;
@@ -94,6 +95,20 @@ describe("lab control plane", () => {
     expect(second.metadata?._continue).toBeTruthy();
     // The last page has no continue token.
     expect(third.metadata?._continue).toBeUndefined();
+  });
+
+  it("serves the study note's cluster: webpods behind svc-clusterip on three workers", async () => {
+    applyStudyCluster(plane);
+    const core = kc.makeApiClient(CoreV1Api);
+    const webpods = await core.listNamespacedPod({ namespace: "default", labelSelector: "app=webpod" });
+    expect(webpods.items.map((p) => `${p.metadata?.name} ${p.spec?.nodeName} ${p.status?.podIP}`)).toEqual([
+      "webpod1 myk8s-worker 10.10.1.2",
+      "webpod2 myk8s-worker2 10.10.2.2",
+      "webpod3 myk8s-worker3 10.10.3.3",
+    ]);
+    const slice = (await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: "default" })).items[0];
+    expect(slice?.endpoints.map((e) => e.addresses[0])).toEqual(["10.10.1.2", "10.10.2.2", "10.10.3.3"]);
+    expect((await core.listNode()).items.map((n) => n.metadata?.name)).toEqual(["myk8s-control-plane", "myk8s-worker", "myk8s-worker2", "myk8s-worker3"]);
   });
 
   it("refuses requests without the bearer token and unknown paths", async () => {

@@ -101,6 +101,22 @@ function pageOf(items: KubeObject[], current: number, query: URLSearchParams): {
   return { items: pageItems, resourceVersion, continue: next };
 }
 
+/**
+ * Equality-based label selectors of lists (`app=webpod,tier!=db`) and bare keys (`app`: the label exists), the forms
+ * kubectl's `-l` usually takes. Set-based ones (`app in (a,b)`) are not understood; watches ignore selectors.
+ */
+function labelFilter(selector: string | null): (object: KubeObject) => boolean {
+  if (!selector) return () => true;
+  const terms = selector.split(",").map((term) => {
+    const match = /^\s*([^!=\s]+)\s*(!=|==|=)\s*([^\s]*)\s*$/.exec(term);
+    return match ? { key: match[1] as string, equal: match[2] !== "!=", value: match[3] as string } : { key: term.trim(), equal: true, value: undefined };
+  });
+  return (object) => {
+    const labels = (object.metadata.labels ?? {}) as Record<string, string>;
+    return terms.every((t) => (t.value === undefined ? t.key in labels : (labels[t.key] === t.value) === t.equal));
+  };
+}
+
 interface OpenWatch {
   route: Route;
   res: ServerResponse;
@@ -122,7 +138,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   });
 
   function serveList(res: ServerResponse, route: Route, query: URLSearchParams): void {
-    const page = pageOf(store.list(route.kind, route.namespace), store.resourceVersion(), query);
+    const selected = store.list(route.kind, route.namespace).filter(labelFilter(query.get("labelSelector")));
+    const page = pageOf(selected, store.resourceVersion(), query);
     if (page === "bad continue") return status(res, 400, "BadRequest", "invalid continue token");
     res.writeHead(200, { "content-type": "application/json" });
     res.end(
