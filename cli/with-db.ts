@@ -1,4 +1,4 @@
-import { getDb, type Db } from "../lib/server/db";
+import type { Db } from "../lib/server/db";
 import { CliFailure } from "./io";
 
 /**
@@ -8,6 +8,9 @@ import { CliFailure } from "./io";
 export async function withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
   let db: Db;
   try {
+    // Loaded on use: the database client is generated at install time, and the collector images (which run the
+    // agent and inventory commands of this same CLI) have none.
+    const { getDb } = await import("../lib/server/db");
     db = await getDb();
   } catch (error) {
     throw new CliFailure((error as Error).message, 1);

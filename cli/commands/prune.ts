@@ -3,7 +3,6 @@ import type { Command } from "../command";
 import { CliFailure, say } from "../io";
 import { withDb } from "../with-db";
 import { getEnv } from "../../lib/server/env";
-import { pruneHistory } from "../../lib/server/retention/prune-history";
 
 /** `natwatch prune [--days N]`: applies the retention window now (the app also does it every hour). */
 export const pruneCommand: Command = {
@@ -18,6 +17,7 @@ export const pruneCommand: Command = {
     }
     const days = values.days === undefined ? getEnv().retentionDays : Number(values.days);
     if (!Number.isInteger(days) || days < 1) throw new CliFailure(`--days ${values.days}: must be a whole number of days, at least 1`);
+    const { pruneHistory } = await import("../../lib/server/retention/prune-history");
     const result = await withDb((db) => pruneHistory(db, days));
     const { cutoff, ...counts } = result;
     say(`pruned history before ${cutoff.toISOString()}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`);
