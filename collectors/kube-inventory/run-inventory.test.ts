@@ -145,6 +145,23 @@ describe("kube-inventory against the lab control plane", () => {
     expect(logs.some((l) => l.msg.startsWith("watch expired (410 Gone)"))).toBe(true);
   });
 
+  it("resumes from a BOOKMARK's resourceVersion, so quiet kinds survive a compaction without a relist", async () => {
+    await start().synced;
+    // Services change; the Pod watch sees nothing of it but a bookmark at the new resourceVersion.
+    plane.apply("Service", serviceObject({ name: "svc-a", clusterIP: "10.200.1.5", port: 80 }));
+    plane.apply("Service", serviceObject({ name: "svc-b", clusterIP: "10.200.1.6", port: 80 }));
+    await expect.poll(() => described(receiver.batches).length).toBe(2);
+    plane.sendBookmarks();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    plane.dropWatches();
+    plane.compact();
+    await expect.poll(() => plane.openWatches()).toBe(4);
+    const requests = plane.requests();
+    expect(requests.filter((r) => !r.includes("watch=true"))).toHaveLength(4);
+    expect(requests.filter((r) => r.startsWith("GET /api/v1/pods?") && r.includes("watch=true")).at(-1)).toContain(`resourceVersion=${plane.resourceVersion()}`);
+    expect(logs.some((l) => l.msg.startsWith("watch expired"))).toBe(false);
+  });
+
   it("buffers while natwatch is down and reports the oldest events it had to drop", async () => {
     receiver.down = true;
     await start({ bufferSize: 3 }).synced;
