@@ -203,6 +203,17 @@ describe("kube-inventory against the lab control plane", () => {
     }
   });
 
+  it("discards a batch natwatch refuses for good (a revoked token) instead of retrying it forever", async () => {
+    plane.apply("Pod", podObject({ name: "web-1", node: "myk8s-worker", ip: "10.10.1.2" }));
+    const running = start({ token: "nwt_revoked" });
+    await running.synced;
+    await expect.poll(() => logs.filter((l) => l.msg === "post rejected; batch discarded").length).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(logs.filter((l) => l.msg === "post rejected; batch discarded")).toEqual([{ level: "error", msg: "post rejected; batch discarded" }]);
+    expect(await running.stop(1_000)).toBe(0);
+    inventory = undefined;
+  });
+
   it("posts what is buffered when stopped", async () => {
     await start({ batchIntervalMs: 60_000 }).synced;
     plane.apply("Service", serviceObject({ name: "svc-nodeport", clusterIP: "10.200.1.50", port: 80, type: "NodePort" }));
