@@ -1,6 +1,6 @@
 /**
  * kube-inventory end to end: the lab's control plane (a wire-true API server) → the collector → the real natwatch app
- * (next dev on a fresh SQLite database) → KubeEvent rows. Each test has its own cluster and token, so its rows are
+ * (next dev on a fresh database of each provider) → KubeEvent rows. Each test has its own cluster and token, so its rows are
  * its own. natwatch going away is a TCP relay in front of the app that stops listening (connection refused) and
  * comes back on the same port, as a restarting server does.
  */
@@ -17,7 +17,7 @@ import { writeKubeconfig } from "../../lab/control-plane/kubeconfig";
 import { endpointSliceObject, nodeObject, podObject, serviceObject } from "../../lab/control-plane/sample-objects";
 import { createIngestToken } from "../../lib/server/tokens/create-ingest-token";
 import { startAppServer, type AppServer } from "./support/app-server";
-import { useTestDatabase } from "./support/databases";
+import { providers, useTestDatabase } from "./support/databases";
 import { buildCapture, ingestWithResend, renderedDump, repoRoot, seedService } from "./support/ingest-fixtures";
 
 /** A TCP relay to `target` that can stop listening and start again on its port. */
@@ -55,8 +55,8 @@ async function startRelay(target: URL): Promise<Relay> {
   };
 }
 
-describe("kube-inventory into the natwatch app", () => {
-  const database = useTestDatabase("sqlite");
+describe.each(providers)("kube-inventory into the natwatch app on %s", (provider) => {
+  const database = useTestDatabase(provider);
   let app: AppServer;
   let plane: ControlPlane;
   let dir: string;
