@@ -82,7 +82,8 @@ export const flowAggregateSchema = z.strictObject({
   protocol: z.enum(["tcp", "udp", "sctp"]),
   destination: z.string().min(3).max(64),
   endpoint: z.string().min(3).max(64),
-  state: z.string().min(1).max(32),
+  /** Conntrack state (`ESTABLISHED`, `TIME_WAIT`, …); `""` for protocols without one (UDP). */
+  state: z.string().max(32),
   count: z.number().int().min(1),
 });
 export type FlowAggregate = z.infer<typeof flowAggregateSchema>;

@@ -175,6 +175,43 @@ describe.each(providers)("capture history on %s", (provider) => {
     expect(traffic.every((t) => t.newConnections === 5)).toBe(true);
   });
 
+  it("stores the conntrack sample once per capture time and resolves each flow's service port from the model", async () => {
+    const { db } = database();
+    const cluster = await newCluster();
+    const capture = buildCapture(seedDump("nodeport"), { node: "myk8s-control-plane", capturedAt: at(500) });
+    const cpus = [
+      { cpu: 0, found: 10, invalid: 2, insert: 0, insert_failed: 1, drop: 1, early_drop: 0, error: 0, search_restart: 4 },
+      { cpu: 1, found: 5, invalid: 1, insert: 0, insert_failed: 0, drop: 0, early_drop: 0, error: 0, search_restart: 1 },
+    ];
+    const flows = [
+      { protocol: "tcp" as const, destination: "10.200.1.201:9000", endpoint: "10.10.1.2:80", state: "TIME_WAIT", count: 35 },
+      { protocol: "tcp" as const, destination: "172.18.0.3:30007", endpoint: "10.10.2.2:80", state: "ESTABLISHED", count: 2 },
+      { protocol: "udp" as const, destination: "10.200.1.10:53", endpoint: "10.10.0.2:53", state: "", count: 7 },
+      { protocol: "tcp" as const, destination: "10.99.0.1:443", endpoint: "10.10.9.9:443", state: "ESTABLISHED", count: 1 },
+    ];
+    const upload = { ...capture.upload, conntrack: { count: 312, max: 131072, cpus, flows } };
+    expect((await ingestWithResend(db, cluster.id, capture, { upload })).final).toMatchObject({ ok: true });
+    // The IPv6 half of the same capture carries the same (per-node) sample: it is not stored twice.
+    const v6 = buildCapture("*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n", { node: "myk8s-control-plane", capturedAt: at(500), family: "ipv6", captureId: capture.upload.captureId });
+    expect((await ingestWithResend(db, cluster.id, v6, { upload: { ...v6.upload, conntrack: { count: 312, max: 131072, cpus, flows: [] } } })).final).toMatchObject({ ok: true });
+
+    const samples = await db.conntrackSample.findMany({ where: { node: { clusterId: cluster.id } } });
+    expect(samples.map((x) => ({ count: x.count, max: x.max, found: x.found, invalid: x.invalid, insertFailed: x.insertFailed, drop: x.drop, searchRestart: x.searchRestart }))).toEqual([
+      { count: 312, max: 131072, found: 15n, invalid: 3n, insertFailed: 1n, drop: 1n, searchRestart: 5n },
+    ]);
+    expect(samples[0]!.perCpu).toEqual([
+      { cpu: 0, found: 10, invalid: 2, insert: 0, insertFailed: 1, drop: 1, earlyDrop: 0, error: 0, searchRestart: 4 },
+      { cpu: 1, found: 5, invalid: 1, insert: 0, insertFailed: 0, drop: 0, earlyDrop: 0, error: 0, searchRestart: 1 },
+    ]);
+    const stored = await db.flowAggregate.findMany({ where: { node: { clusterId: cluster.id } }, orderBy: { destination: "asc" } });
+    expect(stored.map((f) => [f.destination, f.servicePort, f.count])).toEqual([
+      ["10.200.1.10:53", "kube-system/kube-dns:dns", 7],
+      ["10.200.1.201:9000", "default/svc-clusterip:svc-webport", 35],
+      ["10.99.0.1:443", null, 1],
+      ["172.18.0.3:30007", "default/svc-clusterip:svc-webport", 2],
+    ]);
+  });
+
   it("refuses capture times in the future and beyond retention, storing nothing", async () => {
     const { db } = database();
     const cluster = await newCluster();
