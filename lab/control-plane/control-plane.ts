@@ -138,7 +138,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   });
 
   function serveList(res: ServerResponse, route: Route, query: URLSearchParams): void {
-    const selected = store.list(route.kind, route.namespace).filter(labelFilter(query.get("labelSelector")));
+    const selected = store.list(route.kind, route.namespace, { shared: true }).filter(labelFilter(query.get("labelSelector")));
     const page = pageOf(selected, store.resourceVersion(), query);
     if (page === "bad continue") return status(res, 400, "BadRequest", "invalid continue token");
     res.writeHead(200, { "content-type": "application/json" });
@@ -160,7 +160,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     res.flushHeaders();
     // Without a resourceVersion (or with "0") the API server first sends the current state as synthetic ADDED events.
     if (requested === null || requested === "" || requested === "0") {
-      for (const object of store.list(route.kind, route.namespace)) write(watch, "ADDED", object);
+      for (const object of store.list(route.kind, route.namespace, { shared: true })) write(watch, "ADDED", object);
     } else {
       const since = Number(requested);
       const changes = Number.isInteger(since) ? store.changesSince(route.kind, since) : "expired";
@@ -211,7 +211,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     url: `http://127.0.0.1:${port}`,
     apply: store.apply,
     remove: store.remove,
-    list: store.list,
+    list: (kind, namespace) => store.list(kind, namespace),
     resourceVersion: store.resourceVersion,
     dropWatches() {
       const count = watches.size;

@@ -48,8 +48,8 @@ export interface ObjectStore {
   apply(kind: ControlPlaneKind, object: KubeObject): KubeObject;
   /** Deletes an object; false when there was none. */
   remove(kind: ControlPlaneKind, namespace: string, name: string): boolean;
-  /** Current objects of a kind, optionally of one namespace, in name order. */
-  list(kind: ControlPlaneKind, namespace?: string): KubeObject[];
+  /** Current objects of a kind, optionally of one namespace, in name order (copies unless `shared`, for serializing at once). */
+  list(kind: ControlPlaneKind, namespace?: string, options?: { shared?: boolean }): KubeObject[];
   /** Changes of a kind after `rv`, or "expired" when some of them were compacted away. */
   changesSince(kind: ControlPlaneKind, rv: number): StoredChange[] | "expired";
   /** Forgets all history up to now: a watch from any older resourceVersion gets 410 Gone. */
@@ -117,15 +117,16 @@ export function createObjectStore(options: { historyLimit?: number } = {}): Obje
       record({ rv, kind, type: "DELETED", object });
       return true;
     },
-    list(kind, namespace) {
-      return [...objectsOf(kind).values()]
+    list(kind, namespace, listOptions) {
+      const listed = [...objectsOf(kind).values()]
         .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
         // Code-unit order (not locale order): list pages continue after a key compared with `>`.
         .sort((a, b) => {
           const [x, y] = [keyOf(a.metadata.namespace, a.metadata.name), keyOf(b.metadata.namespace, b.metadata.name)];
           return x < y ? -1 : x > y ? 1 : 0;
-        })
-        .map(clone);
+        });
+      // Copying every object of a 10k-pod list for each 500-object page made paged lists 7× slower than one list.
+      return listOptions?.shared ? listed : listed.map(clone);
     },
     changesSince(kind, since) {
       if (since < compactedThrough) return "expired";
