@@ -7,7 +7,7 @@ import type { IptablesDump } from "../../../lib/iptables/types";
 import type { CommandRunner } from "./run-command";
 
 export type IptablesCaptureResult =
-  | { ok: true; dump: IptablesDump; text: string; hasKubeServices: boolean; hasRules: boolean }
+  | { ok: true; dump: IptablesDump; hasKubeServices: boolean; hasRules: boolean }
   | { ok: false; msg: string; cause: string };
 
 /** Tells kube-proxy's filter chains apart from a node's other filter rules (CNI, firewalls). */
@@ -35,7 +35,6 @@ export async function captureIptables(runner: CommandRunner, family: "ipv4" | "i
   return {
     ok: true,
     dump: parsed.dump,
-    text,
     hasKubeServices: natTable?.chains.some((c) => c.name === "KUBE-SERVICES") ?? false,
     hasRules: parsed.dump.tables.some((t) => t.chains.some((c) => c.rules.length > 0)),
   };

@@ -23,8 +23,12 @@ export interface CommandRunner {
   follow(cmd: string, args: readonly string[], onLine: (line: string) => void, onExit: (code: number, stderr: string) => void): { stop(): void };
 }
 
-/** A runner that puts `prefix` in front of every command and kills any command running longer than `timeoutMs`. */
-export function createCommandRunner(prefix: readonly string[], timeoutMs = 120_000): CommandRunner {
+/**
+ * A runner that puts `prefix` in front of every command and kills any command running longer than `timeoutMs`.
+ * The default is generous: `iptables-save -c` of a 10k-service nat table (≈250k lines) took 2 minutes on a
+ * loaded 2-core machine here, most of it in iptables-nft fetching the rules' counters.
+ */
+export function createCommandRunner(prefix: readonly string[], timeoutMs = 600_000): CommandRunner {
   const argv = (cmd: string, args: readonly string[]): [string, string[]] => {
     const words = [...prefix, cmd, ...args];
     return [words[0]!, words.slice(1)];
