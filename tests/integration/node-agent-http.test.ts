@@ -218,6 +218,23 @@ describe("node agent against the natwatch app", () => {
     expect(arrival).toBeLessThan(2_500);
   }, 60_000);
 
+  it("falls back to polling for rule changes where `nft monitor` cannot run", async () => {
+    const ns = await node("agent-poll");
+    const dir = await spoolDir();
+    const wrapper = path.join(dir, "no-nft.sh");
+    // A node without the nft binary: `nft` is not found, everything else runs in the namespace.
+    await writeFile(wrapper, ["#!/bin/sh", 'ns="$1"; shift', 'if [ "$1" = nft ]; then echo "nft: not found" >&2; exit 127; fi', 'exec ip netns exec "$ns" "$@"'].join("\n"));
+    await chmod(wrapper, 0o755);
+    const { agent, logs } = await agentFor(ns, "worker-poll", { watch: true }, [wrapper, ns]);
+    await agent.ready;
+    await waitFor("the switch to polling", () => logs.some((l) => l.msg.startsWith("nft monitor ended (exit 127); polling")), 5_000);
+    await sleep(1_500);
+    const changedAt = Date.now();
+    await loadRules(ns, RESTARTED);
+    await waitFor("the new snapshot", async () => (await snapshotsOf("worker-poll")) === 2, 10_000);
+    expect(Date.now() - changedAt).toBeLessThan(3_000);
+  }, 60_000);
+
   it("spools captures while the server is unreachable and replays them in order, none lost or doubled", async () => {
     const ns = await node("agent-outage");
     const { agent, logs } = await agentFor(ns, "worker-outage");
