@@ -41,6 +41,13 @@ export interface RunningAgent {
 
 /** Capture-cost factor: interval ≥ 50 × last capture duration keeps the agent under 2% of a core. */
 const COST_FACTOR = 50;
+/**
+ * Rule changes are captured at once while a capture is cheap. Where one takes a second or more (tens of thousands
+ * of rules), a capture right after each kube-proxy sync (every second under churn) would pin a core: change
+ * captures then keep a gap of 10 × the capture's duration, bounding sustained churn to a tenth of a core.
+ */
+const CHANGE_COST_FACTOR = 10;
+const CHEAP_CAPTURE_MS = 1_000;
 const LIVE_RETRY = { attempts: 3, baseMs: 200, maxMs: 2_000 };
 const REPLAY_BACKOFF = { baseMs: 1_000, maxMs: 60_000 };
 
@@ -66,6 +73,9 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   let timer: NodeJS.Timeout | undefined;
   let replayTimer: NodeJS.Timeout | undefined;
   let replayFailures = 0;
+  let lastCaptureMs = 0;
+  let lastCaptureEnded = 0;
+  let changeTimer: NodeJS.Timeout | undefined;
 
   const error = (kind: string, msg: string, cause: string) => {
     metrics.errors[kind] = (metrics.errors[kind] ?? 0) + 1;
@@ -195,6 +205,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     metrics.captureSecondsSum += seconds;
     intervalMs = Math.max(config.intervalMs, COST_FACTOR * seconds * 1000);
     metrics.intervalSeconds = intervalMs / 1000;
+    lastCaptureMs = seconds * 1000;
+    lastCaptureEnded = Date.now();
     for (const problem of capture.problems) error("capture", problem.msg, problem.cause);
     if (capture.rulesets.length === 0) return;
     latestBodies = new Map(capture.rulesets.flatMap((r) => [...r.bodiesByDigest]));
@@ -222,6 +234,16 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     return queuedCapture;
   };
 
+  const captureAfterChange = () => {
+    const wait = lastCaptureMs >= CHEAP_CAPTURE_MS ? lastCaptureEnded + CHANGE_COST_FACTOR * lastCaptureMs - Date.now() : 0;
+    if (wait <= 0) void captureNow();
+    else
+      changeTimer ??= setTimeout(() => {
+        changeTimer = undefined;
+        void captureNow();
+      }, wait);
+  };
+
   const metricsServer = await serveMetrics(config.metricsPort, () => metrics);
   let watch: ChangeWatch | undefined;
   if (config.watch) {
@@ -230,7 +252,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       maxDelayMs: 1_000,
       pollMs: 1_000,
       pollOnly: backend === "iptables-legacy",
-      onChange: () => void captureNow(),
+      onChange: captureAfterChange,
       onProblem: (msg, cause) => error("watch", msg, cause),
     });
   }
@@ -245,6 +267,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       stopping = true;
       clearTimeout(timer);
       clearTimeout(replayTimer);
+      clearTimeout(changeTimer);
       watch?.stop();
       await chain;
       await metricsServer.close();
