@@ -303,6 +303,11 @@ function readRule(
   if (!tokenizeRuleInto(context, textStart, lineEnd)) fail(tokens.error as string, tokens.errorAt);
   const cut = tokens.cutStart >= 0;
   if (cut && prefixCounters !== null) fail("counters given twice ([p:b] and -c)", tokens.cutStart);
+  // A target naming a chain of the table is that chain's own name string: the model looks chains up by their
+  // targets ~300k times on a 10k-service node, and a Map compares identical strings without reading them (about a
+  // quarter of the cost of comparing two slices of the input).
+  let target = tokens.target;
+  if (target !== null && target.length > 12) target = state.byName.get(target)?.name ?? target;
   const rule: Rule = {
     chain: chain.name,
     text: cut
@@ -312,7 +317,7 @@ function readRule(
     line: reader.line,
     options: tokens.options,
     matchModules: tokens.matchModules,
-    target: tokens.target,
+    target,
     goto: tokens.goto,
   };
   if (cut) rule.countersOffset = tokens.cutStart - textStart;

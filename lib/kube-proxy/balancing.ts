@@ -6,7 +6,7 @@
  * --reap -j KUBE-SEP-X` rule per endpoint. Those rules have no probability but are not the ladder's catch-all: they
  * send a returning client to the endpoint it had, and only connections that match none reach the ladder.
  */
-import type { PacketCounters } from "../iptables/types";
+import type { Chain, PacketCounters, Rule } from "../iptables/types";
 import { ENDPOINT_CHAIN_PREFIX } from "./chain-names";
 import { effectiveShares, ladderFaults, type LadderFault } from "./probability";
 import type { RuleFacts } from "./rule-facts";
@@ -27,6 +27,8 @@ export interface LadderRung {
   packets: number;
   bytes: number;
   line: number;
+  /** The endpoint chain itself, null when the rung jumps to a chain the table lacks. */
+  endpointChain: Chain | null;
 }
 
 export interface BalancingChain {
@@ -53,7 +55,11 @@ const EXPECTED_TARGETS = /^(KUBE-MARK-MASQ|KUBE-MARK-DROP|KUBE-SVC-|KUBE-SVL-|KU
  */
 export function endpointDestination(index: TableIndex, sepChain: string): string | null {
   const rules = index.chains.get(sepChain)?.chain.rules;
-  if (rules === undefined) return null;
+  return rules === undefined ? null : dnatDestination(rules);
+}
+
+/** The first DNAT `--to-destination` of these rules, or null. */
+function dnatDestination(rules: readonly Rule[]): string | null {
   for (const rule of rules) {
     if (rule.target !== "DNAT") continue;
     const scanned = scanRuleText(rule.text);
@@ -92,7 +98,8 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
       continue;
     }
     const probability = facts.probabilityText === null ? null : Number(facts.probabilityText);
-    const destination = endpointDestination(index, target);
+    const endpointChain = index.chains.get(target)?.chain ?? null;
+    const destination = endpointChain === null ? null : dnatDestination(endpointChain.rules);
     rungs.push({
       sepChain: target,
       address: destination ?? facts.commentEndpoint ?? "",
@@ -103,6 +110,7 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
       packets: facts.rule.counters?.packets ?? 0,
       bytes: facts.rule.counters?.bytes ?? 0,
       line: facts.rule.line,
+      endpointChain,
     });
   }
 

@@ -20,7 +20,17 @@ import { findChainProblems, ladderProblems } from "./find-problems";
 import { dropsForNoLocalEndpoints } from "./no-endpoints";
 import { joinHostPort } from "./rule-facts";
 import { indexEntryMasquerade, readServicePaths, SERVICES_CHAIN, type ServicePathsRead } from "./service-paths";
-import { chainFacts, chainLine, findNatTable, findTable, indexTable, isJumpedTo, releaseChainFacts, type TableIndex } from "./table-index";
+import {
+  chainFacts,
+  chainLine,
+  findNatTable,
+  findTable,
+  indexTable,
+  isJumpedTo,
+  keepChainFacts,
+  releaseChainFacts,
+  type TableIndex,
+} from "./table-index";
 import { createHashCache, isEndpointChainOf, type ServicePortIdentity } from "./verify-chains";
 import type { EndpointModel, ModelProblem, NoEndpointsVerdict, ProxyModel, ServicePath, ServicePortModel } from "./types";
 
@@ -33,14 +43,16 @@ export function buildProxyModel(dump: IptablesDump): ProxyModel {
   const problems: ModelProblem[] = [];
 
   const servicePorts: ServicePortModel[] = [];
-  for (const draft of collectServicePorts(nat, filter, cache).values()) {
+  const drafts = collectServicePorts(nat, filter, cache);
+  // KUBE-SERVICES and KUBE-NODEPORTS serve every port: their facts stay.
+  keepChainFacts(nat);
+  for (const draft of drafts.values()) {
     if (isLeftover(draft, nat)) continue;
     const identity = identifyDraft(draft, nat, cache);
     const port = buildServicePort(draft, identity, nat, entryMasquerade, problems);
     servicePorts.push(port);
     // Done with this port's chains: letting their facts go keeps a large dump's model from holding ~100k of them.
-    releaseChainFacts(nat, Object.values(draft.chains));
-    releaseChainFacts(nat, port.endpoints.map((e) => e.sepChain));
+    releaseChainFacts(nat);
   }
   problems.push(...findChainProblems(nat), ...findChainProblems(filter));
 
@@ -149,7 +161,7 @@ function readEndpoints(
       endpoints.set(rung.sepChain, {
         address: rung.address,
         sepChain: rung.sepChain,
-        chainVerified: verifyEndpoint(rung, identity, nat, problems),
+        chainVerified: verifyEndpoint(rung, identity, problems),
         probabilityText: rung.probabilityText,
         probability: rung.probability,
         share: rung.share,
@@ -211,9 +223,9 @@ function isInternalLocal(draft: ServicePortDraft, paths: readonly ServicePath[])
   return draft.verdicts.some((v) => v.chain === SERVICES_CHAIN && v.verdict.reason === "has no local endpoints");
 }
 
-function verifyEndpoint(rung: LadderRung, identity: ServicePortIdentity, nat: TableIndex, problems: ModelProblem[]): boolean {
+function verifyEndpoint(rung: LadderRung, identity: ServicePortIdentity, problems: ModelProblem[]): boolean {
   const { sepChain, address } = rung;
-  const declared = nat.chains.get(sepChain)?.chain;
+  const declared = rung.endpointChain ?? undefined;
   if (declared !== undefined && !rung.addressFromChain) {
     problems.push({
       kind: "unparsed-rule",

@@ -19,7 +19,7 @@ import type { WordScanner } from "../iptables/rule-words";
  * Imports are read once into module constants: bundlers and vitest compile every use of an imported binding into a
  * getter call, which costs more than the work itself in a loop over every word of 80k rules.
  */
-const { NEGATION, OPTION, PLAIN, QUOTED, newWordScanner, scanWords, wordValue } = words;
+const { NEGATION, OPTION, PLAIN, QUOTED, newWordScanner, scanWords, sharedSlice, wordValue } = words;
 
 /** What one scan found; one reused object (read it before the next scan). */
 export interface ScannedRule {
@@ -70,7 +70,7 @@ const TO_DESTINATION = 12;
 const COMMENT = 13;
 
 /** Long option names by length, with their kind (short ones are told by their letter). */
-const LONG_NAMES: ReadonlyMap<number, readonly (readonly [string, number])[]> = (() => {
+const LONG_NAMES: readonly (readonly (readonly [string, number])[] | undefined)[] = (() => {
   const names: [string, number][] = [
     ["--match", MODULE], ["--jump", TARGET], ["--goto", TARGET], ["--set-counters", COUNTERS],
     ["--protocol", PROTOCOL], ["--destination", DESTINATION], ["--dst", DESTINATION],
@@ -79,12 +79,8 @@ const LONG_NAMES: ReadonlyMap<number, readonly (readonly [string, number])[]> = 
     ["--dport", DPORT], ["--destination-port", DPORT], ["--dst-type", DST_TYPE], ["--probability", PROBABILITY],
     ["--rcheck", RCHECK], ["--seconds", SECONDS], ["--to-destination", TO_DESTINATION], ["--comment", COMMENT],
   ];
-  const byLength = new Map<number, [string, number][]>();
-  for (const entry of names) {
-    const list = byLength.get(entry[0].length);
-    if (list === undefined) byLength.set(entry[0].length, [entry]);
-    else list.push(entry);
-  }
+  const byLength: [string, number][][] = [];
+  for (const entry of names) (byLength[entry[0].length] ??= []).push(entry);
   return byLength;
 })();
 
@@ -114,7 +110,7 @@ function nameKind(src: string, start: number, length: number): number {
     }
   }
   if (src.charCodeAt(start + 1) !== 45 /* - */) return OTHER;
-  const candidates = LONG_NAMES.get(length);
+  const candidates = LONG_NAMES[length];
   if (candidates === undefined) return OTHER;
   for (let k = 0; k < candidates.length; k++) {
     const candidate = candidates[k]!;
@@ -128,27 +124,16 @@ function isNeutralOwner(owner: string): boolean {
   return owner === "comment" || owner === "target" || owner === "nfacct";
 }
 
-/** The all-digit number of up to 9 digits spelled by word `k`, or -1. */
-function wordNumber(scanner: WordScanner, k: number): number {
-  if (scanner.kinds[k] !== PLAIN) {
-    const value = wordValue(scanner, k);
-    return isDigits(value, 0, value.length) ? Number(value) : -1;
-  }
-  const start = scanner.starts[k]!;
-  const end = scanner.ends[k]!;
-  if (!isDigits(scanner.src, start, end)) return -1;
+/** The number spelled by `text[start, end)` when it is 1 to 9 digits, else -1. */
+function digitsNumber(text: string, start: number, end: number): number {
+  if (end <= start || end - start > 9) return -1;
   let value = 0;
-  for (let i = start; i < end; i++) value = value * 10 + (scanner.src.charCodeAt(i) - 48);
-  return value;
-}
-
-function isDigits(text: string, start: number, end: number): boolean {
-  if (end <= start || end - start > 9) return false;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + (c - 48);
   }
-  return true;
+  return value;
 }
 
 const scanner: WordScanner = newWordScanner("");
@@ -181,6 +166,108 @@ function pointAt(text: string): void {
   scanner.backslash.at = -1;
 }
 
+/**
+ * Where the arguments of the option being applied are: one option at a time, filled by either reading path.
+ * `first`/`firstEnd` bound the first argument word in `text` (when `argCount` > 0); `value(k)` is argument k unquoted.
+ */
+interface OptionArgs {
+  text: string;
+  argCount: number;
+  first: number;
+  firstEnd: number;
+  /** True when the first argument is a plain word (its value is its text). */
+  firstPlain: boolean;
+}
+
+const args: OptionArgs = { text: "", argCount: 0, first: 0, firstEnd: 0, firstPlain: true };
+
+/** Reading state across the options of one rule: who owns the next option (see the module comment). */
+let matchModule = "";
+let ownerProtocol = "";
+
+/**
+ * Applies one option, of kind `kind`, to the facts; `value(k)` gives its k-th argument's value (for the few the model
+ * keeps). The single place where the model's meaning of an option is written down.
+ */
+function applyOption(out: ScannedRule, kind: number, negated: boolean, value: (k: number) => string): void {
+  const hasArg = args.argCount > 0;
+  switch (kind) {
+    case MODULE:
+      if (hasArg) matchModule = value(0);
+      return;
+    case TARGET:
+      matchModule = "target";
+      return;
+    case COUNTERS:
+      return;
+    case PROTOCOL: {
+      const protocol = hasArg ? value(0).toLowerCase() : "";
+      ownerProtocol = protocol;
+      if (hasArg && !negated) out.protocol = protocol;
+      return;
+    }
+    case DESTINATION:
+      if (hasArg) out.destination = value(0);
+      out.destinationNegated = negated;
+      return;
+    case DPORT: {
+      if (hasArg && !negated) {
+        const port = args.firstPlain ? digitsNumber(args.text, args.first, args.firstEnd) : digitsOf(value(0));
+        if (port >= 0) out.dport = port;
+      }
+      return;
+    }
+    case DST_TYPE:
+      out.dstType = hasArg ? (negated ? "!" : "") + value(0) : null;
+      out.unconditional = false;
+      return;
+  }
+  const owner = kind === BASE ? "" : matchModule !== "" ? matchModule : ownerProtocol;
+  const neutral = isNeutralOwner(owner);
+  switch (kind) {
+    case COMMENT: {
+      let comment = hasArg ? value(0) : "";
+      for (let k = 1; k < args.argCount; k++) comment += ` ${value(k)}`;
+      out.comment = out.comment === null ? comment : `${out.comment} ${comment}`;
+      break;
+    }
+    case PROBABILITY:
+      out.probabilityText = hasArg ? value(0) : null;
+      out.unconditional = false;
+      break;
+    case RCHECK:
+      out.recentCheck = true;
+      out.unconditional = false;
+      break;
+    case SECONDS: {
+      const seconds = !hasArg ? -1 : args.firstPlain ? digitsNumber(args.text, args.first, args.firstEnd) : digitsOf(value(0));
+      if (seconds >= 0) out.recentSeconds = seconds;
+      out.unconditional = false;
+      break;
+    }
+    case TO_DESTINATION:
+      if (owner === "target") {
+        const destination = hasArg ? value(0) : null;
+        out.toDestination = destination;
+        if (!out.hasToDestination) {
+          out.hasToDestination = true;
+          out.firstToDestination = destination;
+        }
+      }
+      break;
+    default:
+      if (!neutral) out.unconditional = false;
+  }
+  if (!neutral) {
+    if (negated) out.negatedCondition = true;
+    else out.positiveCondition = true;
+  }
+}
+
+function digitsOf(value: string): number {
+  return digitsNumber(value, 0, value.length);
+}
+
 /** Scans one rule text (see the module comment). The result is reused by the next call. */
 export function scanRuleText(text: string): ScannedRule {
   const out = scanned;
@@ -199,14 +286,109 @@ export function scanRuleText(text: string): ScannedRule {
   out.unconditional = true;
   out.negatedCondition = false;
   out.positiveCondition = false;
+  matchModule = "";
+  ownerProtocol = "";
+  args.text = text;
+  // Without quotes and tabs a word is a run of non-blanks and its value is its text: read in one pass.
+  if (text.indexOf('"') < 0 && text.indexOf("\t") < 0) scanPlainText(text, out);
+  else scanQuotedText(text, out);
+  return out;
+}
 
+/** Argument k of the option being read by scanPlainText: words are separated by runs of spaces. */
+function plainValue(k: number): string {
+  const { text, first, firstEnd } = args;
+  if (k === 0) return sharedSlice(text, first, firstEnd);
+  let start = firstEnd;
+  for (let n = 0; n < k; n++) {
+    while (text.charCodeAt(start) === SPACE) start++;
+    if (n < k - 1) start = wordEnd(text, start);
+  }
+  return sharedSlice(text, start, wordEnd(text, start));
+}
+
+function wordEnd(text: string, start: number): number {
+  const blank = text.indexOf(" ", start);
+  return blank < 0 ? text.length : blank;
+}
+
+const SPACE = 32;
+const BANG = 33;
+const DASH = 45;
+
+/** Word kinds of the plain path, as rule-words.ts classifies plain words. */
+function plainKind(text: string, start: number, end: number): number {
+  const first = text.charCodeAt(start);
+  if (first === BANG && end === start + 1) return NEGATION;
+  if (first !== DASH || end === start + 1) return PLAIN;
+  const second = text.charCodeAt(start + 1);
+  return second >= 48 && second <= 57 ? PLAIN : OPTION;
+}
+
+/** The grammar of the module comment over a text without quotes and tabs, word by word without storing words. */
+function scanPlainText(text: string, out: ScannedRule): void {
+  const length = text.length;
+  let pos = 0;
+  /** The option being read (-1 before the first), whether it is negated, and whether no word followed its name yet. */
+  let kind = -1;
+  let negated = false;
+  let pendingNegation = false;
+  let justNamed = false;
+  while (true) {
+    while (pos < length && text.charCodeAt(pos) === SPACE) pos++;
+    if (pos >= length) break;
+    const start = pos;
+    const end = wordEnd(text, pos);
+    pos = end;
+    const wordKind = plainKind(text, start, end);
+    if (wordKind === PLAIN) {
+      justNamed = false;
+      if (kind >= 0 && args.argCount++ === 0) {
+        args.first = start;
+        args.firstEnd = end;
+      }
+      continue;
+    }
+    if (wordKind === NEGATION && justNamed && !negated) {
+      // Pre-1.4.3 syntax: `-s ! 10.0.0.1` negates the option when an argument follows the `!`.
+      let next = pos;
+      while (next < length && text.charCodeAt(next) === SPACE) next++;
+      if (next < length && plainKind(text, next, wordEnd(text, next)) === PLAIN) {
+        negated = true;
+        justNamed = false;
+        continue;
+      }
+    }
+    if (kind >= 0) applyOption(out, kind, negated, plainValue);
+    if (wordKind === NEGATION) {
+      kind = -1;
+      pendingNegation = true;
+      justNamed = false;
+      continue;
+    }
+    kind = nameKind(text, start, end - start);
+    negated = pendingNegation;
+    pendingNegation = false;
+    justNamed = true;
+    args.argCount = 0;
+    args.firstPlain = true;
+  }
+  if (kind >= 0) applyOption(out, kind, negated, plainValue);
+}
+
+/** Word index of the first argument of the option scanQuotedText is applying. */
+let firstWord = 0;
+
+function quotedValue(k: number): string {
+  return wordValue(scanner, firstWord + k);
+}
+
+/** The grammar of the module comment over words split by rule-words.ts (quotes, tabs). */
+function scanQuotedText(text: string, out: ScannedRule): void {
   pointAt(text);
   let count = scanWords(scanner, 0, text.length);
   if (count < 0) count = 0; // an unterminated quote: the parser refuses such a rule, nothing to read
   const { starts, ends, kinds } = scanner;
-  /** Last `-m` module (`"target"` after `-j`/`-g`), and the `-p` protocol as the tokenizer keeps it for owners. */
-  let matchModule = "";
-  let ownerProtocol = "";
   let k = 0;
   while (k < count) {
     let negated = false;
@@ -228,83 +410,14 @@ export function scanRuleText(text: string): ScannedRule {
     }
     let end = first;
     while (end < count && kinds[end]! <= QUOTED) end++;
-    const hasArg = end > first;
     k = end;
-
-    if (kind === MODULE) {
-      if (hasArg) matchModule = wordValue(scanner, first);
-      continue;
+    firstWord = first;
+    args.argCount = end - first;
+    if (end > first) {
+      args.first = starts[first]!;
+      args.firstEnd = ends[first]!;
+      args.firstPlain = kinds[first] === PLAIN;
     }
-    if (kind === TARGET) {
-      matchModule = "target";
-      continue;
-    }
-    if (kind === COUNTERS) continue;
-    if (kind === PROTOCOL) {
-      const value = hasArg ? wordValue(scanner, first).toLowerCase() : "";
-      ownerProtocol = value;
-      if (hasArg && !negated) out.protocol = value;
-      continue;
-    }
-    if (kind === DESTINATION) {
-      if (hasArg) out.destination = wordValue(scanner, first);
-      out.destinationNegated = negated;
-      continue;
-    }
-    const owner = kind === BASE ? "" : matchModule !== "" ? matchModule : ownerProtocol;
-    const neutral = isNeutralOwner(owner);
-    switch (kind) {
-      case COMMENT: {
-        let comment = hasArg ? wordValue(scanner, first) : "";
-        for (let w = first + 1; w < end; w++) comment += ` ${wordValue(scanner, w)}`;
-        out.comment = out.comment === null ? comment : `${out.comment} ${comment}`;
-        if (!neutral) noteCondition(out, negated);
-        continue;
-      }
-      case DPORT: {
-        if (hasArg && !negated) {
-          const port = wordNumber(scanner, first);
-          if (port >= 0) out.dport = port;
-        }
-        continue;
-      }
-      case DST_TYPE:
-        out.dstType = hasArg ? (negated ? "!" : "") + wordValue(scanner, first) : null;
-        out.unconditional = false;
-        continue;
-      case PROBABILITY:
-        out.probabilityText = hasArg ? wordValue(scanner, first) : null;
-        out.unconditional = false;
-        break;
-      case RCHECK:
-        out.recentCheck = true;
-        out.unconditional = false;
-        break;
-      case SECONDS: {
-        const seconds = hasArg ? wordNumber(scanner, first) : -1;
-        if (seconds >= 0) out.recentSeconds = seconds;
-        out.unconditional = false;
-        break;
-      }
-      case TO_DESTINATION:
-        if (owner === "target") {
-          const value = hasArg ? wordValue(scanner, first) : null;
-          out.toDestination = value;
-          if (!out.hasToDestination) {
-            out.hasToDestination = true;
-            out.firstToDestination = value;
-          }
-        }
-        break;
-      default:
-        if (!neutral) out.unconditional = false;
-    }
-    if (!neutral) noteCondition(out, negated);
+    applyOption(out, kind, negated, quotedValue);
   }
-  return out;
-}
-
-function noteCondition(out: ScannedRule, negated: boolean): void {
-  if (negated) out.negatedCondition = true;
-  else out.positiveCondition = true;
 }

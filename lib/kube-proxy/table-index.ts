@@ -22,6 +22,8 @@ export interface TableIndex {
   chains: Map<string, IndexedChain>;
   /** Jump targets named `KUBE-…` that are not chains of the table, with the first rule jumping to each. */
   missingTargets: Map<string, Rule>;
+  /** Chains whose facts were read since the last {@link releaseChainFacts} or {@link keepChainFacts}. */
+  factsRead: IndexedChain[];
 }
 
 const EMPTY: readonly RuleFacts[] = [];
@@ -30,16 +32,22 @@ const EMPTY: readonly RuleFacts[] = [];
 export function indexTable(table: Table | null): TableIndex {
   const chains = new Map<string, IndexedChain>();
   const missingTargets = new Map<string, Rule>();
-  const index: TableIndex = { table, chains, missingTargets };
+  const index: TableIndex = { table, chains, missingTargets, factsRead: [] };
   if (table === null) return index;
 
-  const deleted = new Set(table.deletedChains);
+  // A chain declared and then deleted with -X (kube-proxy's stale-chain cleanup) no longer exists.
+  const deleted = table.deletedChains.length === 0 ? null : new Set(table.deletedChains);
+  const kept: IndexedChain[] = [];
   for (const chain of table.chains) {
-    // A chain declared and then deleted with -X (kube-proxy's stale-chain cleanup) no longer exists.
-    if (!deleted.has(chain.name)) chains.set(chain.name, { chain, jumpedFrom: null, facts: null });
+    if (deleted !== null && deleted.has(chain.name)) continue;
+    const indexed: IndexedChain = { chain, jumpedFrom: null, facts: null };
+    chains.set(chain.name, indexed);
+    kept.push(indexed);
   }
-  for (const { chain } of chains.values()) {
-    for (const rule of chain.rules) {
+  for (let c = 0; c < kept.length; c++) {
+    const rules = kept[c]!.chain.rules;
+    for (let r = 0; r < rules.length; r++) {
+      const rule = rules[r]!;
       const target = rule.target;
       // Only kube-proxy's chains matter here; DNAT, MARK, RETURN … are extensions, other chains other components'.
       if (target === null || !target.startsWith("KUBE-")) continue;
@@ -58,16 +66,25 @@ export function indexTable(table: Table | null): TableIndex {
 export function chainFacts(index: TableIndex, chain: string): readonly RuleFacts[] {
   const indexed = index.chains.get(chain);
   if (indexed === undefined) return EMPTY;
-  indexed.facts ??= indexed.chain.rules.map(readRuleFacts);
+  if (indexed.facts === null) {
+    indexed.facts = indexed.chain.rules.map(readRuleFacts);
+    index.factsRead.push(indexed);
+  }
   return indexed.facts;
 }
 
-/** Forgets the facts read for these chains (they are read again if asked for). */
-export function releaseChainFacts(index: TableIndex, chains: Iterable<string>): void {
-  for (const chain of chains) {
-    const indexed = index.chains.get(chain);
-    if (indexed !== undefined) indexed.facts = null;
-  }
+/**
+ * Forgets the facts read since the last call (they are read again if asked for): a large dump's model, done with one
+ * service port's chains, does not hold ~100k rules' facts. No lookup by name: the index remembers what it read.
+ */
+export function releaseChainFacts(index: TableIndex): void {
+  for (const indexed of index.factsRead) indexed.facts = null;
+  index.factsRead.length = 0;
+}
+
+/** Keeps the facts read so far for good (the entry chains every service port reads), out of the next release. */
+export function keepChainFacts(index: TableIndex): void {
+  index.factsRead.length = 0;
 }
 
 /** True when a rule of another chain jumps to `chain`. */
