@@ -110,6 +110,7 @@ const nextId = () => `bench-${process.pid}-${++captureSeq}`;
 
 /** The per-provider figures: one node with the 10k-service ruleset. */
 async function providerFigures(provider: DatabaseProvider, services: ServiceSpec[], dump: string, rows: BenchRow[], notes: string[]): Promise<void> {
+  process.stderr.write(`bench: ingest on ${provider}, one node with the 10k-service ruleset\n`);
   const scratch = await scratchDatabase(provider);
   const { db } = scratch;
   try {
@@ -218,6 +219,7 @@ async function fleetFigures(provider: DatabaseProvider, rows: BenchRow[], FLEET:
     let changedCaptures = 0;
     const t0 = performance.now();
     for (let round = 0; round < FLEET.captures; round++) {
+      if (round % 20 === 0) process.stderr.write(`bench: ingest fleet on ${provider}, round ${round}/${FLEET.captures}\n`);
       if (round > 0) services = mutateServices(services, FLEET.churn, 100 + round);
       const dump = renderServicesDump(services);
       const capturedAt = new Date(start + round * 60_000);
