@@ -9,9 +9,9 @@
 import type { Chain, PacketCounters, Rule } from "../iptables/types";
 import { ENDPOINT_CHAIN_PREFIX } from "./chain-names";
 import { effectiveShares, ladderFaults, type LadderFault } from "./probability";
-import type { RuleFacts } from "./rule-facts";
+import { readComment, readRuleFacts, type RuleFacts } from "./rule-facts";
 import * as scanning from "./scan-rule-text";
-import { chainFacts, type TableIndex } from "./table-index";
+import { chainRules, type TableIndex } from "./table-index";
 
 /** One rung of the ladder. */
 export interface LadderRung {
@@ -70,46 +70,53 @@ function dnatDestination(rules: readonly Rule[]): string | null {
 
 /** True when the chain jumps to endpoint chains itself (a KUBE-SVC/SVL chain, or an old KUBE-XLB with local endpoints). */
 export function balancesItself(index: TableIndex, chain: string): boolean {
-  return chainFacts(index, chain).some((f) => f.rule.target?.startsWith(ENDPOINT_CHAIN_PREFIX) === true);
+  return chainRules(index, chain).some((rule) => rule.target?.startsWith(ENDPOINT_CHAIN_PREFIX) === true);
 }
 
-/** Reads the ladder of a balancing chain. */
+/**
+ * Reads the ladder of a balancing chain. Its rules are scanned here directly (no facts objects): on a large node they
+ * are most of the rules the model reads, and the ladder needs only their affinity check, probability and comment.
+ */
 export function readBalancingChain(index: TableIndex, chain: string): BalancingChain {
   const rungs: LadderRung[] = [];
   let affinity: Map<string, PacketCounters> | null = null;
   const unexpected: RuleFacts[] = [];
   let affinitySeconds: number | null = null;
 
-  for (const facts of chainFacts(index, chain)) {
-    const target = facts.rule.target;
+  for (const rule of chainRules(index, chain)) {
+    const target = rule.target;
     if (target === null) continue;
     if (!target.startsWith(ENDPOINT_CHAIN_PREFIX)) {
-      if (!EXPECTED_TARGETS.test(target)) unexpected.push(facts);
+      if (!EXPECTED_TARGETS.test(target)) unexpected.push(readRuleFacts(rule));
       continue;
     }
-    if (facts.recentCheck) {
-      affinitySeconds ??= facts.recentSeconds;
+    const scanned = scanRuleText(rule.text);
+    if (scanned.recentCheck) {
+      affinitySeconds ??= scanned.recentSeconds;
       affinity ??= new Map();
       const previous = affinity.get(target);
       affinity.set(target, {
-        packets: (previous?.packets ?? 0) + (facts.rule.counters?.packets ?? 0),
-        bytes: (previous?.bytes ?? 0) + (facts.rule.counters?.bytes ?? 0),
+        packets: (previous?.packets ?? 0) + (rule.counters?.packets ?? 0),
+        bytes: (previous?.bytes ?? 0) + (rule.counters?.bytes ?? 0),
       });
       continue;
     }
-    const probability = facts.probabilityText === null ? null : Number(facts.probabilityText);
+    // Taken out of the scan before the endpoint chain's DNAT rule is scanned with the same scratch.
+    const { probabilityText, comment } = scanned;
+    const probability = probabilityText === null ? null : Number(probabilityText);
     const endpointChain = index.chains.get(target)?.chain ?? null;
     const destination = endpointChain === null ? null : dnatDestination(endpointChain.rules);
     rungs.push({
       sepChain: target,
-      address: destination ?? facts.commentEndpoint ?? "",
+      // The `-> ip:port` of the comment, when the endpoint chain has no DNAT rule to say it.
+      address: destination ?? (comment === null ? null : readComment(comment)?.endpoint) ?? "",
       addressFromChain: destination !== null,
-      probabilityText: facts.probabilityText,
+      probabilityText,
       probability: probability !== null && Number.isFinite(probability) ? probability : null,
       share: 0,
-      packets: facts.rule.counters?.packets ?? 0,
-      bytes: facts.rule.counters?.bytes ?? 0,
-      line: facts.rule.line,
+      packets: rule.counters?.packets ?? 0,
+      bytes: rule.counters?.bytes ?? 0,
+      line: rule.line,
       endpointChain,
     });
   }

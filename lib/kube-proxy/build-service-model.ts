@@ -23,6 +23,7 @@ import { indexEntryMasquerade, readServicePaths, SERVICES_CHAIN, type ServicePat
 import {
   chainFacts,
   chainLine,
+  chainRules,
   findNatTable,
   findTable,
   indexTable,
@@ -184,7 +185,7 @@ function noEndpointVerdicts(draft: ServicePortDraft, paths: readonly ServicePath
   };
   for (const { verdict } of draft.verdicts) add(verdict);
   for (const path of paths) {
-    if (dropsForNoLocalEndpoints(chainFacts(nat, path.chains[path.chains.length - 1]!))) {
+    if (dropsForNoLocalEndpoints(chainRules(nat, path.chains[path.chains.length - 1]!))) {
       add({ action: "DROP", reason: "has no local endpoints", destination: path.destination });
     }
   }

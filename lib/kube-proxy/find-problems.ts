@@ -49,6 +49,7 @@ export function ladderProblems(
   faults: readonly LadderFault[],
   servicePort: string | undefined,
 ): ModelProblem[] {
+  if (faults.length === 0) return [];
   const base = { kind: "probability-ladder" as const, chain, ...(line === null ? {} : { line }), ...(servicePort === undefined ? {} : { servicePort }) };
   const problems: ModelProblem[] = [];
   const uneven: string[] = [];

@@ -5,7 +5,8 @@
  * policy. Older versions (≤1.23) dropped in nat instead, with `"SPN has no local endpoints" -j KUBE-MARK-DROP` at
  * the end of KUBE-XLB (or KUBE-SVL).
  */
-import { joinHostPort, type RuleFacts } from "./rule-facts";
+import type { Rule } from "../iptables/types";
+import { joinHostPort, readRuleFacts, type RuleFacts } from "./rule-facts";
 import { chainFacts, type TableIndex } from "./table-index";
 import { asProtocol } from "./verify-chains";
 import type { NoEndpointsVerdict, Protocol } from "./types";
@@ -49,6 +50,6 @@ export function readFilterVerdicts(filter: TableIndex): FilterVerdict[] {
 }
 
 /** True when a chain ends the old way for want of local endpoints: `"SPN has no local endpoints" -j KUBE-MARK-DROP`. */
-export function dropsForNoLocalEndpoints(rules: readonly RuleFacts[]): boolean {
-  return rules.some((f) => f.rule.target === "KUBE-MARK-DROP" && f.commentKind === "no-local-endpoints");
+export function dropsForNoLocalEndpoints(rules: readonly Rule[]): boolean {
+  return rules.some((rule) => rule.target === "KUBE-MARK-DROP" && readRuleFacts(rule).commentKind === "no-local-endpoints");
 }

@@ -11,7 +11,7 @@
 import { splitServiceChainName } from "./chain-names";
 import { balancesItself } from "./balancing";
 import { joinHostPort, type RuleFacts } from "./rule-facts";
-import { chainFacts, type TableIndex } from "./table-index";
+import { chainFacts, indexedChain, ruleFacts, type TableIndex } from "./table-index";
 import type { PathKind, ServicePath } from "./types";
 
 /** A rule of KUBE-SERVICES or KUBE-NODEPORTS jumping into a service port's chains. */
@@ -78,14 +78,16 @@ function pathKind(entry: EntryRule, target: string): PathKind {
  * external traffic goes nowhere in nat: the filter table drops it.
  */
 function nextHop(index: TableIndex, chain: string, hash: string): { chain: string; at: number } | null {
-  const facts = chainFacts(index, chain);
+  const indexed = indexedChain(index, chain);
+  if (indexed === undefined) return null;
+  const rules = indexed.chain.rules;
   const isFirewall = chain.startsWith("KUBE-FW-");
   let found: { chain: string; at: number } | null = null;
-  for (let i = 0; i < facts.length; i++) {
-    const target = facts[i]!.rule.target;
+  for (let i = 0; i < rules.length; i++) {
+    const target = rules[i]!.target;
     if (target === null || target === chain || splitServiceChainName(target)?.hash !== hash) continue;
     if (isFirewall) return { chain: target, at: i };
-    if (facts[i]!.unconditional) found = { chain: target, at: i };
+    if (ruleFacts(index, indexed, i).unconditional) found = { chain: target, at: i };
   }
   return found;
 }
@@ -104,6 +106,12 @@ function applies(facts: RuleFacts, host: string | null, port: number | null): bo
   if (facts.rule.target !== MARK_MASQ) return false;
   if (facts.destination !== null && (facts.destinationNegated || facts.destination !== host)) return false;
   return facts.dport === null || facts.dport === port;
+}
+
+function sameChains(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function strongest(a: Masquerade, b: Masquerade): Masquerade {
@@ -135,10 +143,14 @@ export function readServicePaths(
     let current = target;
     for (;;) {
       const hop = /^KUBE-(SVC|SVL)-/.test(current) || balancesItself(index, current) ? null : nextHop(index, current, hash);
-      const rules = chainFacts(index, current);
+      const indexed = indexedChain(index, current);
+      const rules = indexed?.chain.rules ?? [];
       const until = hop === null ? rules.length : hop.at;
       for (let i = 0; i < until; i++) {
-        if (applies(rules[i]!, kind === "node-port" ? null : host, port)) masquerade = strongest(masquerade, masqueradeScope(rules[i]!));
+        // Only masquerade rules matter: their facts are read, the others' not.
+        if (rules[i]!.target !== MARK_MASQ) continue;
+        const facts = ruleFacts(index, indexed!, i);
+        if (applies(facts, kind === "node-port" ? null : host, port)) masquerade = strongest(masquerade, masqueradeScope(facts));
       }
       if (hop === null || chains.includes(hop.chain)) break;
       chains.push(hop.chain);
@@ -146,8 +158,7 @@ export function readServicePaths(
     }
 
     // Old versions wrote several jumps for one external IP (physdev and addrtype variants): one path.
-    const same = (p: ServicePath) => p.kind === kind && p.destination === destination && p.chains.join(">") === chains.join(">");
-    if (found.some((f) => same(f.path))) continue;
+    if (found.some(({ path }) => path.kind === kind && path.destination === destination && sameChains(path.chains, chains))) continue;
     found.push({ path: { kind, destination, chains, masquerade }, line: entry.facts.rule.line, host });
   }
 

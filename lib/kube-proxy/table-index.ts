@@ -12,8 +12,10 @@ export interface IndexedChain {
   chain: Chain;
   /** The first rule of another chain that jumps (or goes) to this one, else null. */
   jumpedFrom: Rule | null;
-  /** Facts of its rules, once read (see {@link chainFacts}). */
-  facts: RuleFacts[] | null;
+  /** Facts of its rules read so far, by rule index (see {@link chainFacts} and {@link ruleFacts}). */
+  facts: (RuleFacts | undefined)[] | null;
+  /** True once `facts` holds every rule's. */
+  allFacts: boolean;
 }
 
 export interface TableIndex {
@@ -40,10 +42,14 @@ export function indexTable(table: Table | null): TableIndex {
   const kept: IndexedChain[] = [];
   for (const chain of table.chains) {
     if (deleted !== null && deleted.has(chain.name)) continue;
-    const indexed: IndexedChain = { chain, jumpedFrom: null, facts: null };
+    const indexed: IndexedChain = { chain, jumpedFrom: null, facts: null, allFacts: false };
     chains.set(chain.name, indexed);
     kept.push(indexed);
   }
+  // Runs of rules jump to the same chain (every endpoint chain starts with `-j KUBE-MARK-MASQ`): the last target's
+  // lookup is remembered (targets naming a chain are its name string itself, see parse-iptables-save.ts).
+  let lastTarget: string | null = null;
+  let lastIndexed: IndexedChain | undefined;
   for (let c = 0; c < kept.length; c++) {
     const rules = kept[c]!.chain.rules;
     for (let r = 0; r < rules.length; r++) {
@@ -51,7 +57,11 @@ export function indexTable(table: Table | null): TableIndex {
       const target = rule.target;
       // Only kube-proxy's chains matter here; DNAT, MARK, RETURN … are extensions, other chains other components'.
       if (target === null || !target.startsWith("KUBE-")) continue;
-      const indexed = chains.get(target);
+      if (target !== lastTarget) {
+        lastTarget = target;
+        lastIndexed = chains.get(target);
+      }
+      const indexed = lastIndexed;
       if (indexed === undefined) {
         if (!missingTargets.has(target)) missingTargets.set(target, rule);
       } else if (indexed.jumpedFrom === null && rule.chain !== target) {
@@ -66,19 +76,54 @@ export function indexTable(table: Table | null): TableIndex {
 export function chainFacts(index: TableIndex, chain: string): readonly RuleFacts[] {
   const indexed = index.chains.get(chain);
   if (indexed === undefined) return EMPTY;
-  if (indexed.facts === null) {
-    indexed.facts = indexed.chain.rules.map(readRuleFacts);
-    index.factsRead.push(indexed);
+  if (!indexed.allFacts) {
+    const rules = indexed.chain.rules;
+    const facts = indexed.facts ?? startFacts(index, indexed);
+    for (let i = 0; i < rules.length; i++) facts[i] ??= readRuleFacts(rules[i]!);
+    indexed.allFacts = true;
   }
-  return indexed.facts;
+  return indexed.facts as RuleFacts[];
 }
+
+/** A chain of the table with what the index knows, for readers that pick rules by target before reading facts. */
+export function indexedChain(index: TableIndex, chain: string): IndexedChain | undefined {
+  return index.chains.get(chain);
+}
+
+/**
+ * The facts of rule `i` of an indexed chain, read on first use: a service port's paths need those of its masquerade
+ * and hop rules only, not of the ~5 rules per endpoint of its balancing chain.
+ */
+export function ruleFacts(index: TableIndex, indexed: IndexedChain, i: number): RuleFacts {
+  const facts = indexed.facts ?? startFacts(index, indexed);
+  return (facts[i] ??= readRuleFacts(indexed.chain.rules[i]!));
+}
+
+function startFacts(index: TableIndex, indexed: IndexedChain): (RuleFacts | undefined)[] {
+  const facts = new Array<RuleFacts | undefined>(indexed.chain.rules.length);
+  indexed.facts = facts;
+  index.factsRead.push(indexed);
+  return facts;
+}
+
+/**
+ * The rules of a chain (empty when the chain is absent), for readers that decide by a rule's target alone.
+ */
+export function chainRules(index: TableIndex, chain: string): readonly Rule[] {
+  return index.chains.get(chain)?.chain.rules ?? NO_RULES;
+}
+
+const NO_RULES: readonly Rule[] = [];
 
 /**
  * Forgets the facts read since the last call (they are read again if asked for): a large dump's model, done with one
  * service port's chains, does not hold ~100k rules' facts. No lookup by name: the index remembers what it read.
  */
 export function releaseChainFacts(index: TableIndex): void {
-  for (const indexed of index.factsRead) indexed.facts = null;
+  for (const indexed of index.factsRead) {
+    indexed.facts = null;
+    indexed.allFacts = false;
+  }
   index.factsRead.length = 0;
 }
 
