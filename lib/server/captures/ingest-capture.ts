@@ -17,7 +17,8 @@ import { readRulesetManifest, type StoredManifestEntry } from "./read-ruleset-ma
 import { recordConntrack } from "./record-conntrack";
 import { recordCounters } from "./record-counters";
 import { proxyModeOf, storedRulesetDigest } from "./ruleset-identity";
-import { tryBuildRulesetModel, loadChainBodies, loadRulesetModel, storeRulesetModel, type RulesetModelError } from "./ruleset-model";
+import { loadChainBodies, loadRulesetModel, rememberModel, storeRulesetModel, tryBuildRulesetModel, type RulesetModelError } from "./ruleset-model";
+import type { ProxyModel } from "../../kube-proxy/types";
 import { findMissingBodies, storeChainBodies, storeRuleset, type RulesetBase } from "./store-ruleset";
 import { IngestRefusal, LOCK_NODE, LOCK_RULESET, lockForTransaction, providerOfClient, type Tx } from "./transaction";
 
@@ -60,9 +61,10 @@ export async function ingestCapture(db: Db, clusterId: number, capture: CaptureR
       }
 
       const previous = await snapshotCovering(tx, node.id, capture.family, capturedAt);
+      let newModel: ProxyModel | null = null;
       // An unchanged capture: the snapshot covering its time shows its ruleset, which therefore exists.
       if (previous?.rulesetDigest !== rulesetDigest) {
-        await ensureRuleset(tx, provider, { nodeId: node.id, family: capture.family, mode, capturedAt, rulesetDigest, rules: checked.rules, previous });
+        newModel = await ensureRuleset(tx, provider, { nodeId: node.id, family: capture.family, mode, capturedAt, rulesetDigest, rules: checked.rules, previous });
       }
       const modelOf = (digest: string) => loadRulesetModel(tx, digest, () => readRulesetManifest(tx, digest), provider);
       const previousCapture =
@@ -79,6 +81,9 @@ export async function ingestCapture(db: Db, clusterId: number, capture: CaptureR
         previous,
         modelOf,
       );
+      // Written after placement, which may drop the model of the ruleset the node left: on SQLite the new model then
+      // reuses the old one's pages instead of growing the file by a model (17 MB at 10k services) per change.
+      if (newModel) await storeRulesetModel(tx, rulesetDigest, newModel, provider);
       // Node.lastSeen is the node's latest capture of any family: at or after it, nothing can be later.
       const late = placed.late ?? (capturedAt < node.lastSeen && (await hasLaterCapture(tx, node.id, capture.family, capturedAt)));
       await recordCounters(
@@ -140,13 +145,14 @@ interface RulesetInput {
 }
 
 /**
- * Makes sure ruleset `input.rulesetDigest` is stored with its model. A known ruleset costs one lookup: its bodies
- * and model exist, whichever node first sent it. An unknown one needs the manifest and every body the server
- * lacks (else 409); it is stored as a delta of the node's ruleset at the capture's time when that is cheaper.
+ * Makes sure ruleset `input.rulesetDigest` is stored. A known ruleset costs one lookup: its bodies and model exist,
+ * whichever node first sent it. An unknown one needs the manifest and every body the server lacks (else 409); it is
+ * stored as a delta of the node's ruleset at the capture's time when that is cheaper, and its model is built and
+ * returned (kept in the process cache) for the caller to store once the capture is placed.
  */
-async function ensureRuleset(tx: Tx, provider: "sqlite" | "postgresql", input: RulesetInput): Promise<void> {
+async function ensureRuleset(tx: Tx, provider: "sqlite" | "postgresql", input: RulesetInput): Promise<ProxyModel | null> {
   const exists = () => tx.ruleset.findUnique({ where: { digest: input.rulesetDigest }, select: { digest: true } });
-  if (await exists()) return;
+  if (await exists()) return null;
   const { manifest, uploaded } = input.rules;
   if (!manifest) {
     throw new IngestRefusal(
@@ -155,7 +161,7 @@ async function ensureRuleset(tx: Tx, provider: "sqlite" | "postgresql", input: R
   }
   // Nodes with identical rules race to store the same ruleset; the second waits here, then finds it stored.
   await lockForTransaction(tx, provider, LOCK_RULESET, input.rulesetDigest);
-  if (await exists()) return;
+  if (await exists()) return null;
 
   const base = await baseRuleset(tx, input);
   const known = new Set(base?.manifest.map((e) => e.digest));
@@ -172,7 +178,8 @@ async function ensureRuleset(tx: Tx, provider: "sqlite" | "postgresql", input: R
   const bodies = await loadChainBodies(tx, manifest.map((e) => e.digest), new Map([...uploaded].map(([d, u]) => [d, u.body])));
   const built = tryBuildRulesetModel(manifest, bodies, input.family, input.mode as "iptables" | "nftables" | "ipvs");
   if (!built.ok) throw new IngestRefusal(rulesetTextError(built.error, manifest, input.rules));
-  await storeRulesetModel(tx, input.rulesetDigest, built.model, provider);
+  rememberModel(input.rulesetDigest, built.model);
+  return built.model;
 }
 
 /** The 400 of a body whose rule text does not parse: the digest, the chain, the body line, as the shape checks say it. */

@@ -75,6 +75,11 @@ export function tryBuildRulesetModel(
 const cache = new Map<string, ProxyModel>();
 const CACHE_SIZE = 16;
 
+/** Keeps `model` as the model of ruleset `digest` in the process cache (models never change for a digest). */
+export function rememberModel(digest: string, model: ProxyModel): void {
+  remember(digest, model);
+}
+
 function remember(digest: string, model: ProxyModel): void {
   cache.delete(digest);
   cache.set(digest, model);
