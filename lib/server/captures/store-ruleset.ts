@@ -40,7 +40,9 @@ export async function findMissingBodies(tx: Tx, digests: readonly string[]): Pro
  */
 export async function storeChainBodies(tx: Tx, bodies: readonly NewChainBody[], provider: "sqlite" | "postgresql"): Promise<number> {
   const missing = new Set(await findMissingBodies(tx, bodies.map((b) => b.digest)));
-  const fresh = bodies.filter((b) => missing.delete(b.digest));
+  // Sorted by digest: two transactions inserting overlapping bodies then take the rows' locks in the same order and
+  // one waits for the other instead of deadlocking (PostgreSQL).
+  const fresh = bodies.filter((b) => missing.delete(b.digest)).sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   for (const slice of chunked(fresh, JSON_INSERT_CHUNK)) {
     const json = JSON.stringify(slice.map((b) => ({ d: b.digest, t: b.table, x: b.body, n: ruleCountOf(b.body) })));
     // Two nodes storing different new rulesets may share a new body: on PostgreSQL the second insert waits for the
