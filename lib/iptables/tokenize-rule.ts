@@ -9,6 +9,8 @@
  *
  * Equal options are shared between the rules of one parse (shared-options.ts), so parsed rules are read-only.
  */
+import * as names from "./option-names";
+import * as plain from "./plain-rule";
 import * as sharing from "./shared-options";
 import type { OptionSharing } from "./shared-options";
 import * as words from "./rule-words";
@@ -19,8 +21,10 @@ import type { PacketCounters, RuleOption } from "./types";
  * Imports are read once into module constants: bundlers and vitest compile every use of an imported binding into a
  * getter call, which in the per-word loops costs more than the work itself on a 230k-rule dump.
  */
+const { ADDRESS_NAT, ADDRESS_NONE, SPECIAL_COUNTERS, SPECIAL_MODULE, SPECIAL_NONE, SPECIAL_TARGET, addressOption, specialOption } = names;
+const { readPlainRule } = plain;
 const { cachedOption, newOptionSharing, sharedModules } = sharing;
-const { NEGATION, OPTION, QUOTED, commonIndex, isDigitsWord, newWordScanner, readNumber, scanWords, wordValue } = words;
+const { NEGATION, OPTION, QUOTED, commonIndex, hasTab, isDigitsWord, newWordScanner, nextIndex, readNumber, scanWords, wordValue } = words;
 
 const DASH = 45;
 
@@ -137,33 +141,6 @@ const BASE_LONG_OPTIONS: readonly string[] = [
   "--ipv4", "--ipv6",
 ];
 
-const SPECIAL_NONE = 0;
-const SPECIAL_MODULE = 1;
-const SPECIAL_TARGET = 2;
-const SPECIAL_COUNTERS = 3;
-
-/** Options with a fixed grammar: `-m NAME`, `-j/-g TARGET`, `-c PKTS BYTES` (short and long forms). */
-function specialOption(src: string, start: number, length: number): number {
-  if (length === 2) {
-    switch (src.charCodeAt(start + 1)) {
-      case 109 /* m */:
-        return SPECIAL_MODULE;
-      case 106 /* j */:
-      case 103 /* g */:
-        return SPECIAL_TARGET;
-      case 99 /* c */:
-        return SPECIAL_COUNTERS;
-      default:
-        return SPECIAL_NONE;
-    }
-  }
-  if (length < 6 || src.charCodeAt(start + 1) !== DASH) return SPECIAL_NONE;
-  if (length === 7 && src.startsWith("--match", start)) return SPECIAL_MODULE;
-  if (length === 6 && (src.startsWith("--jump", start) || src.startsWith("--goto", start))) return SPECIAL_TARGET;
-  if (length === 14 && src.startsWith("--set-counters", start)) return SPECIAL_COUNTERS;
-  return SPECIAL_NONE;
-}
-
 function isBaseOption(src: string, start: number, length: number, common: number): boolean {
   if (length === 2) {
     switch (src.charCodeAt(start + 1)) {
@@ -194,37 +171,24 @@ function isBaseOption(src: string, start: number, length: number, common: number
  * Only options with those names are looked at, and their words in place (a quoted word only when it needs unquoting).
  */
 function carriesIPv6(context: TokenizerContext, nameStart: number, nameLength: number, firstArg: number, argEnd: number): boolean {
+  const kind = addressOption(context.src, nameStart, nameLength);
+  if (kind === ADDRESS_NONE) return false;
   const { src, starts, ends, kinds } = context;
-  let nat: boolean;
-  if (nameLength === 2) {
-    const letter = src.charCodeAt(nameStart + 1);
-    if (letter !== 115 /* s */ && letter !== 100 /* d */) return false;
-    nat = false;
-  } else if (nameLength < 4 || nameLength > 16 || src.charCodeAt(nameStart + 1) !== DASH) {
-    return false;
-  } else if (ADDRESS_LONG_OPTIONS.some((name) => name.length === nameLength && src.startsWith(name, nameStart))) {
-    nat = false;
-  } else if (NAT_ADDRESS_OPTIONS.some((name) => name.length === nameLength && src.startsWith(name, nameStart))) {
-    nat = true;
-  } else {
-    return false;
-  }
   for (let k = firstArg; k < argEnd; k++) {
-    if (nat) {
+    if (kind === ADDRESS_NAT) {
       const first = kinds[k] === QUOTED ? wordValue(context, k).charCodeAt(0) : src.charCodeAt(starts[k]!);
       if (first === LEFT_BRACKET) return true;
     } else {
-      // Unquoting keeps every `:` of a word, so the raw word tells.
-      const colon = src.indexOf(":", starts[k]!);
-      if (colon >= 0 && colon < ends[k]!) return true;
+      // Unquoting keeps every `:` of a word, so the raw word tells (searched within the word: a search of the whole
+      // input for a `:` that may never come would make the parse quadratic).
+      for (let i = starts[k]!; i < ends[k]!; i++) if (src.charCodeAt(i) === COLON) return true;
     }
   }
   return false;
 }
 
-const ADDRESS_LONG_OPTIONS: readonly string[] = ["--source", "--src", "--destination", "--dst"];
-const NAT_ADDRESS_OPTIONS: readonly string[] = ["--to-destination", "--to-source", "--to"];
 const LEFT_BRACKET = 91;
+const COLON = 58;
 
 function missingArgument(special: number): string {
   if (special === SPECIAL_MODULE) return "-m needs a module name";
@@ -256,6 +220,14 @@ export function tokenizeRuleInto(context: TokenizerContext, start: number, end: 
   out.cutStart = -1;
   out.cutEnd = -1;
   out.error = null;
+  if (!context.detail) {
+    out.options = NO_OPTIONS;
+    out.matchModules = NO_MODULES;
+    // Texts only, and no quote or tab: one pass over the words (plain-rule.ts); anything unusual comes back here.
+    if (nextIndex(src, context.quote, start) >= end && !hasTab(context, start, end) && readPlainRule(context, start, end)) return true;
+    out.target = null;
+    out.goto = false;
+  }
   const options = context.ruleOptions;
   options.length = 0;
   context.ruleModules.length = 0;
