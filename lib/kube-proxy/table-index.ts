@@ -47,7 +47,7 @@ export function indexTable(table: Table | null): TableIndex {
     kept.push(indexed);
   }
   // Runs of rules jump to the same chain (every endpoint chain starts with `-j KUBE-MARK-MASQ`): the last target's
-  // lookup is remembered (targets naming a chain are its name string itself, see parse-iptables-save.ts).
+  // lookup is remembered.
   let lastTarget: string | null = null;
   let lastIndexed: IndexedChain | undefined;
   for (let c = 0; c < kept.length; c++) {
