@@ -11,7 +11,7 @@ import { ENDPOINT_CHAIN_PREFIX } from "./chain-names";
 import { effectiveShares, ladderFaults, type LadderFault } from "./probability";
 import { readComment, readRuleFacts, type RuleFacts } from "./rule-facts";
 import * as scanning from "./scan-rule-text";
-import { chainRules, type TableIndex } from "./table-index";
+import { chainRules, indexedChain, type TableIndex } from "./table-index";
 
 /** One rung of the ladder. */
 export interface LadderRung {
@@ -83,7 +83,10 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
   const unexpected: RuleFacts[] = [];
   let affinitySeconds: number | null = null;
 
-  for (const rule of chainRules(index, chain)) {
+  const indexed = indexedChain(index, chain);
+  const rules = indexed?.chain.rules ?? [];
+  for (let r = 0; r < rules.length; r++) {
+    const rule = rules[r]!;
     const target = rule.target;
     if (target === null) continue;
     if (!target.startsWith(ENDPOINT_CHAIN_PREFIX)) {
@@ -104,7 +107,7 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
     // Taken out of the scan before the endpoint chain's DNAT rule is scanned with the same scratch.
     const { probabilityText, comment } = scanned;
     const probability = probabilityText === null ? null : Number(probabilityText);
-    const endpointChain = index.chains.get(target)?.chain ?? null;
+    const endpointChain = indexed?.endpointJumps?.[r]?.chain ?? null;
     const destination = endpointChain === null ? null : dnatDestination(endpointChain.rules);
     rungs.push({
       sepChain: target,

@@ -135,14 +135,17 @@ export function readServicePaths(
     const destination = kind === "node-port" && host === null ? `:${port ?? ""}` : joinHostPort(host ?? "", port ?? "");
 
     let masquerade: Masquerade = "never";
-    for (const facts of entryMasquerade.get(entryMasqueradeKey(entry.chain, entry.facts)) ?? []) {
+    // Current kube-proxy writes no masquerade rule in the entry chains: no key to build then.
+    const entryRules = entryMasquerade.size === 0 ? undefined : entryMasquerade.get(entryMasqueradeKey(entry.chain, entry.facts));
+    for (const facts of entryRules ?? []) {
       if (facts.rule.line < entry.facts.rule.line) masquerade = strongest(masquerade, masqueradeScope(facts));
     }
 
     const chains = [entry.chain, target];
     let current = target;
     for (;;) {
-      const hop = /^KUBE-(SVC|SVL)-/.test(current) || balancesItself(index, current) ? null : nextHop(index, current, hash);
+      const balancing = current.startsWith("KUBE-SVC-") || current.startsWith("KUBE-SVL-") || balancesItself(index, current);
+      const hop = balancing ? null : nextHop(index, current, hash);
       const indexed = indexedChain(index, current);
       const rules = indexed?.chain.rules ?? [];
       const until = hop === null ? rules.length : hop.at;

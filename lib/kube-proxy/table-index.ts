@@ -5,6 +5,7 @@
  * because on tables that large every extra hash-map lookup shows.
  */
 import type { Chain, IptablesDump, Rule, Table } from "../iptables/types";
+import { ENDPOINT_CHAIN_PREFIX } from "./chain-names";
 import { readRuleFacts, type RuleFacts } from "./rule-facts";
 
 /** A chain of the table and what the index knows about it. */
@@ -16,6 +17,11 @@ export interface IndexedChain {
   facts: (RuleFacts | undefined)[] | null;
   /** True once `facts` holds every rule's. */
   allFacts: boolean;
+  /**
+   * The endpoint chain each rule jumps to, by rule index, resolved while indexing (null for a chain that jumps to no
+   * endpoint chain): a balancing chain's ladder then needs no lookup by name per endpoint.
+   */
+  endpointJumps: (IndexedChain | undefined)[] | null;
 }
 
 export interface TableIndex {
@@ -42,7 +48,7 @@ export function indexTable(table: Table | null): TableIndex {
   const kept: IndexedChain[] = [];
   for (const chain of table.chains) {
     if (deleted !== null && deleted.has(chain.name)) continue;
-    const indexed: IndexedChain = { chain, jumpedFrom: null, facts: null, allFacts: false };
+    const indexed: IndexedChain = { chain, jumpedFrom: null, facts: null, allFacts: false, endpointJumps: null };
     chains.set(chain.name, indexed);
     kept.push(indexed);
   }
@@ -51,7 +57,8 @@ export function indexTable(table: Table | null): TableIndex {
   let lastTarget: string | null = null;
   let lastIndexed: IndexedChain | undefined;
   for (let c = 0; c < kept.length; c++) {
-    const rules = kept[c]!.chain.rules;
+    const source = kept[c]!;
+    const rules = source.chain.rules;
     for (let r = 0; r < rules.length; r++) {
       const rule = rules[r]!;
       const target = rule.target;
@@ -64,8 +71,9 @@ export function indexTable(table: Table | null): TableIndex {
       const indexed = lastIndexed;
       if (indexed === undefined) {
         if (!missingTargets.has(target)) missingTargets.set(target, rule);
-      } else if (indexed.jumpedFrom === null && rule.chain !== target) {
-        indexed.jumpedFrom = rule;
+      } else {
+        if (indexed.jumpedFrom === null && rule.chain !== target) indexed.jumpedFrom = rule;
+        if (target.startsWith(ENDPOINT_CHAIN_PREFIX)) (source.endpointJumps ??= new Array(rules.length))[r] = indexed;
       }
     }
   }
