@@ -75,8 +75,9 @@ function systemServices(): ServiceSpec[] {
   ];
 }
 
-/** svc-clusterip with the given webpod addresses (worker n runs webpod n). */
-function webService(webpods: readonly string[], nodePort?: number): ServiceSpec {
+/** The seed's `default/svc-clusterip` (port `svc-webport` 9000 → 80) with the given webpod addresses, as a
+ * ClusterIP or, with a node port, as the NodePort it later becomes. Pods run on the worker whose subnet holds their IP. */
+export function seedWebService(webpods: readonly string[], nodePort?: number): ServiceSpec {
   return {
     namespace: "default",
     name: "svc-clusterip",
@@ -143,11 +144,11 @@ export function seedStory(end: Date, intervalMinutes = 1): SeedStory {
     const seen = node === "myk8s-worker3" && m <= 8 ? 8.01 : m + lag;
     const services = systemServices();
     if (seen > 50) return services;
-    if (seen > 30) return [...services, webService(webpods)];
-    if (seen > 20) return [...services, webService(restarted)];
-    if (seen > 10) return [...services, webService(restarted, 30007)];
-    if (seen > 8) return [...services, webService(scaled, 30007)];
-    return [...services, webService(restarted, 30007)];
+    if (seen > 30) return [...services, seedWebService(webpods)];
+    if (seen > 20) return [...services, seedWebService(restarted)];
+    if (seen > 10) return [...services, seedWebService(restarted, 30007)];
+    if (seen > 8) return [...services, seedWebService(scaled, 30007)];
+    return [...services, seedWebService(restarted, 30007)];
   };
 
   /** net-pod on the control plane curls the ClusterIP 100 times 45 minutes before the end (the seed's 35/33/32). */

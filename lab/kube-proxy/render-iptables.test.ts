@@ -1,3 +1,4 @@
+import { seedWebService } from "../demo/seed-story";
 import { describe, expect, it } from "vitest";
 import { corpusDumps } from "./corpus-fixtures";
 import { renderNatRules, renderPartialSync } from "./render-iptables";
@@ -58,24 +59,7 @@ describe("renderPartialSync against TestSyncProxyRulesRepeated", () => {
 const kindNode: NodeConfig = { nodeName: "myk8s-worker", nodeIPs: ["172.18.0.3"], podCIDR: "10.10.0.0/16" };
 
 /** The seed's service: three traefik/whoami pods behind a ClusterIP, later a NodePort 30007. */
-function seedService(nodePort?: number): ServiceSpec {
-  return {
-    namespace: "default",
-    name: "svc-clusterip",
-    type: nodePort ? "NodePort" : "ClusterIP",
-    clusterIP: "10.200.1.201",
-    ports: [
-      {
-        name: "svc-webport",
-        protocol: "TCP",
-        port: 9000,
-        targetPort: 80,
-        nodePort,
-        endpoints: ["10.10.3.3", "10.10.1.2", "10.10.2.2"].map((ip) => ({ ip, port: 80, ready: true, nodeName: "other" })),
-      },
-    ],
-  };
-}
+const seedService = (nodePort?: number) => seedWebService(["10.10.3.3", "10.10.1.2", "10.10.2.2"], nodePort);
 
 describe("kube-proxy behaviour", () => {
   it("names the seed's chains as the kind cluster did and writes the 1/3, 1/2, catch-all ladder in address order", () => {

@@ -2,6 +2,7 @@
  * Inputs of the ingest tests: the seed's kind node dumps, dumps rendered by the lab's kube-proxy renderer (real
  * chain names), and helpers that turn them into uploads and drive the 409 → resend protocol against the use case.
  */
+import { seedWebService } from "../../../lab/demo/seed-story";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,24 +25,7 @@ export function seedDump(name: "clusterip" | "nodeport"): string {
 export const kindNode: NodeConfig = { nodeName: "myk8s-worker", nodeIPs: ["172.18.0.3"], podCIDR: "10.10.0.0/16" };
 
 /** The seed's service `default/svc-clusterip:svc-webport` with the given pod IPs (and a node port). */
-export function seedService(podIPs: readonly string[], nodePort?: number): ServiceSpec {
-  return {
-    namespace: "default",
-    name: "svc-clusterip",
-    type: nodePort ? "NodePort" : "ClusterIP",
-    clusterIP: "10.200.1.201",
-    ports: [
-      {
-        name: "svc-webport",
-        protocol: "TCP",
-        port: 9000,
-        targetPort: 80,
-        nodePort,
-        endpoints: podIPs.map((ip) => ({ ip, port: 80, ready: true, nodeName: "other" })),
-      },
-    ],
-  };
-}
+export const seedService = seedWebService;
 
 /** kube-proxy's nat rules for `services` on the kind node, with the built-in chains and their jumps. */
 export function renderedDump(services: ServiceSpec[]): string {
