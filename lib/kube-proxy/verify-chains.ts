@@ -70,6 +70,12 @@ export function identifyServicePort(
   protocols: readonly string[],
   cache: HashCache,
 ): ServicePortIdentity {
+  // The usual case, and the first try of the search below: the first candidate as written, with the first protocol.
+  const first = candidates[0];
+  const firstProtocol = asProtocol(protocols[0]);
+  if (first !== undefined && firstProtocol !== null && cache.servicePortHash(first, firstProtocol) === hash) {
+    return { name: first, protocol: firstProtocol, verified: true };
+  }
   const observed: Protocol[] = [];
   for (const p of protocols) {
     const protocol = asProtocol(p);
