@@ -327,7 +327,12 @@ function readRule(
     goto: tokens.goto,
   };
   if (cut) rule.countersOffset = tokens.cutStart - textStart;
-  chain.rules.push(rule);
+  // A pushed-to array gets room for 17 elements, but most chains of a large node hold one or two rules (every
+  // endpoint chain): their arrays are made to size, ~120 bytes less per chain (6 MB on a 10k-service node).
+  const rules = chain.rules;
+  if (rules.length === 0) chain.rules = [rule];
+  else if (rules.length === 1) chain.rules = [rules[0]!, rule];
+  else rules.push(rule);
 }
 
 /** True when the word of `aLength` characters at `a` in `input` is the one of `bLength` at `b`. */
