@@ -1,5 +1,5 @@
 /**
- * The texts-only parse reads rules without quotes in one pass of its own (plain-rule.ts); these tests hold it to the
+ * The texts-only parse reads most rules in one pass of its own (plain-rule.ts); these tests hold it to the
  * general tokenizer: the same rules accepted, with the same targets, goto flags and family, and the same errors at
  * the same places, for every rule of the corpus and for spellings the corpus lacks.
  */
@@ -23,7 +23,7 @@ function expectSameReading(lines: readonly string[]): void {
   for (const line of lines) expect(reading(line, false), line).toEqual(reading(line, true));
 }
 
-describe("the texts-only parse of rules without quotes", () => {
+describe("the texts-only parse in one pass", () => {
   it("reads every corpus rule as the general tokenizer does", () => {
     const lines: string[] = [];
     for (const dir of ["iptables", "realworld"]) {
@@ -58,6 +58,18 @@ describe("the texts-only parse of rules without quotes", () => {
       // Inline counters, cut out of the text.
       "-A X -c 10 600 -j ACCEPT",
       "-A X -j ACCEPT -c 1 2",
+      // Quotes around whole words, inside words, back to back, escaped, unclosed; a quoted target and NAT address.
+      '-A X -m comment --comment "ns/svc:http cluster IP" -m tcp -p tcp -d 10.0.0.1 --dport 80 -j KUBE-SVC-Y',
+      '-A X -m comment --comment ab"c d"e -j RETURN',
+      '-A X -m comment --comment "a b""c d" -j RETURN',
+      '-A X -m comment --comment "a b"c -j RETURN',
+      '-A X -m comment --comment "a \\"b\\" c" -j RETURN',
+      '-A X -s ! "fd00::1" -j "KUBE-SEP-A"',
+      '-A X -j DNAT --to-destination "[fd00::1]:80"',
+      '-A X -m comment --comment "" -j RETURN',
+      '-A X "quoted" -j RETURN',
+      '-A X ! "-s" 10.0.0.1 -j RETURN',
+      '-A X -m comment --comment "cut -j RETURN',
       // Refused: the same reason at the same column.
       "-A X ! ! -s 10.0.0.1 -j ACCEPT",
       "-A X ! -s ! 10.0.0.1 -j ACCEPT",

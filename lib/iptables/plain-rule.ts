@@ -1,6 +1,7 @@
 /**
- * The texts-only parse (`ruleOptions: false`) of a rule text without quotes or tabs — every kube-proxy rule but those
- * with quoted comments: one pass over its words, with no word arrays and no option built.
+ * The texts-only parse (`ruleOptions: false`) of a rule text without tabs whose quotes, if any, enclose whole words
+ * without backslashes (`--comment "ns/svc:http cluster IP"`) — every kube-proxy rule: one pass over its words, with no
+ * word arrays and no option built.
  *
  * It accepts exactly what the general tokenizer accepts of such a text (tokenize-rule.ts: `!` before an option or,
  * pre-1.4.3, right after it before an argument; arguments after an option; one word after `-m`, `-j`/`-g`; one
@@ -16,13 +17,14 @@ import type { TokenizerContext } from "./tokenize-rule";
  * getter call, which in the per-word loops costs more than the work itself on a 230k-rule dump.
  */
 const { ADDRESS_HOST, ADDRESS_NAT, SPECIAL_COUNTERS, SPECIAL_NONE, SPECIAL_TARGET, addressOption, specialOption } = names;
-const { sharedSlice } = words;
+const { nextIndex, sharedSlice } = words;
 
 const SPACE = 32;
 const BANG = 33;
 const DASH = 45;
 const COLON = 58;
 const LEFT_BRACKET = 91;
+const BACKSLASH = 92;
 
 const PLAIN = 0;
 const NEGATION = 1;
@@ -56,6 +58,9 @@ let argCount = 0;
 let firstArgStart = 0;
 let firstArgEnd = 0;
 let argsEnd = 0;
+/** Whether the first argument, or any, is a quoted word. */
+let firstArgQuoted = false;
+let argsQuoted = false;
 
 /** Checks the option just read and takes its target and family; false when the general path must judge it. */
 function finishOption(context: TokenizerContext): boolean {
@@ -65,7 +70,7 @@ function finishOption(context: TokenizerContext): boolean {
   if (special !== SPECIAL_NONE && argCount !== 1) return false;
   if (special === SPECIAL_TARGET) {
     const out = context.tokens;
-    if (out.target !== null || negated) return false;
+    if (out.target !== null || negated || firstArgQuoted) return false;
     out.target = sharedSlice(src, firstArgStart, firstArgEnd);
     out.goto = nameLength === 2 ? src.charCodeAt(nameStart + 1) === 103 /* g */ : src.startsWith("--goto", nameStart);
   }
@@ -78,6 +83,7 @@ function finishOption(context: TokenizerContext): boolean {
         if (src.charCodeAt(i) === COLON) context.sawIPv6 = true;
       }
     } else if (address === ADDRESS_NAT) {
+      if (argsQuoted) return false;
       for (let i = firstArgStart; i < argsEnd; i++) {
         if (src.charCodeAt(i) === LEFT_BRACKET && (i === firstArgStart || src.charCodeAt(i - 1) === SPACE)) context.sawIPv6 = true;
       }
@@ -87,7 +93,7 @@ function finishOption(context: TokenizerContext): boolean {
 }
 
 /**
- * Reads `context.src[start, end)`, which holds no quote and no tab, into `context.tokens` (target and goto; the caller
+ * Reads `context.src[start, end)`, which holds no tab, into `context.tokens` (target and goto; the caller
  * has reset them and set the empty option lists). False when the general tokenizer must read it instead.
  */
 export function readPlainRule(context: TokenizerContext, start: number, end: number): boolean {
@@ -100,16 +106,31 @@ export function readPlainRule(context: TokenizerContext, start: number, end: num
     while (pos < end && src.charCodeAt(pos) === SPACE) pos++;
     if (pos >= end) break;
     const wordStart = pos;
-    pos = wordEnd(src, pos, end);
-    const kind = wordKind(src, wordStart, pos);
+    const quote = nextIndex(src, context.quote, wordStart);
+    let quoted = false;
+    if (quote === wordStart) {
+      // A quoted word, an argument whatever it says: closed before the rule ends, by a quote a blank follows, with no
+      // backslash inside (an escape the general path reads).
+      const close = nextIndex(src, context.quote, wordStart + 1);
+      if (close >= end || (close + 1 < end && src.charCodeAt(close + 1) !== SPACE)) return false;
+      for (let i = wordStart + 1; i < close; i++) if (src.charCodeAt(i) === BACKSLASH) return false;
+      pos = close + 1;
+      quoted = true;
+    } else {
+      pos = wordEnd(src, pos, end);
+      if (quote < pos) return false; // a quote inside a word
+    }
+    const kind = quoted ? PLAIN : wordKind(src, wordStart, pos);
     if (kind === PLAIN) {
       // An argument before any option, or right after a `!`: an error the general path words.
       if (nameStart < 0 || pendingNegation) return false;
       if (argCount++ === 0) {
         firstArgStart = wordStart;
         firstArgEnd = pos;
+        firstArgQuoted = quoted;
       }
       argsEnd = pos;
+      if (quoted) argsQuoted = true;
       justNamed = false;
       continue;
     }
@@ -133,6 +154,8 @@ export function readPlainRule(context: TokenizerContext, start: number, end: num
     negated = pendingNegation;
     pendingNegation = false;
     argCount = 0;
+    firstArgQuoted = false;
+    argsQuoted = false;
     justNamed = true;
   }
   if (pendingNegation) return false;

@@ -24,7 +24,7 @@ import type { PacketCounters, RuleOption } from "./types";
 const { ADDRESS_NAT, ADDRESS_NONE, SPECIAL_COUNTERS, SPECIAL_MODULE, SPECIAL_NONE, SPECIAL_TARGET, addressOption, specialOption } = names;
 const { readPlainRule } = plain;
 const { cachedOption, newOptionSharing, sharedModules } = sharing;
-const { NEGATION, OPTION, QUOTED, commonIndex, hasTab, isDigitsWord, newWordScanner, nextIndex, readNumber, scanWords, wordValue } = words;
+const { NEGATION, OPTION, QUOTED, commonIndex, hasTab, isDigitsWord, newWordScanner, readNumber, scanWords, wordValue } = words;
 
 const DASH = 45;
 
@@ -223,8 +223,8 @@ export function tokenizeRuleInto(context: TokenizerContext, start: number, end: 
   if (!context.detail) {
     out.options = NO_OPTIONS;
     out.matchModules = NO_MODULES;
-    // Texts only, and no quote or tab: one pass over the words (plain-rule.ts); anything unusual comes back here.
-    if (nextIndex(src, context.quote, start) >= end && !hasTab(context, start, end) && readPlainRule(context, start, end)) return true;
+    // Texts only, and no tab: one pass over the words (plain-rule.ts); anything unusual comes back here.
+    if (!hasTab(context, start, end) && readPlainRule(context, start, end)) return true;
     out.target = null;
     out.goto = false;
   }

@@ -122,6 +122,13 @@ describe("scanRuleText", () => {
       '-A X -m comment --comment "a \\"quoted\\" b" -m comment --comment second -j RETURN',
       "-A X -m comment --comment ns/svc:p health check node port -m foo --comment x -j ACCEPT",
       '-A X -m comment --comment "" -j RETURN',
+      // Quotes around whole words, inside words, back to back, after an old-style `!`, around numbers and addresses.
+      '-A X -m comment --comment "ns/svc:http cluster IP" -m tcp -p "tcp" -d "10.0.0.1/32" --dport "80" -j KUBE-SVC-Y',
+      '-A X -m comment --comment ab"c d"e -j RETURN',
+      '-A X -m comment --comment "a b""c d" -j RETURN',
+      '-A X -m comment --comment "a b"c -j RETURN',
+      '-A X -s ! "10.0.0.1" -m recent --rcheck --seconds "60" -j KUBE-SEP-A',
+      '-A X -m comment --comment "a \\ b" -j RETURN',
       // Affinity, probabilities, address types, counted and marked traffic.
       "-A X -m recent --name KUBE-SEP-A --rcheck --seconds 10800 --reap -j KUBE-SEP-A",
       "-A X -m recent --rcheck --seconds ten -m statistic --mode random --probability 0.5 -j KUBE-SEP-B",

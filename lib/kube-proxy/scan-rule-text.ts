@@ -268,9 +268,8 @@ function digitsOf(value: string): number {
   return digitsNumber(value, 0, value.length);
 }
 
-/** Scans one rule text (see the module comment). The result is reused by the next call. */
-export function scanRuleText(text: string): ScannedRule {
-  const out = scanned;
+/** Empties the facts and the reading state before a (new) reading of a rule. */
+function resetScan(out: ScannedRule): void {
   out.comment = null;
   out.protocol = null;
   out.destination = null;
@@ -288,23 +287,48 @@ export function scanRuleText(text: string): ScannedRule {
   out.positiveCondition = false;
   matchModule = "";
   ownerProtocol = "";
+}
+
+/** Scans one rule text (see the module comment). The result is reused by the next call. */
+export function scanRuleText(text: string): ScannedRule {
+  const out = scanned;
+  resetScan(out);
   args.text = text;
-  // Without quotes and tabs a word is a run of non-blanks and its value is its text: read in one pass.
-  if (text.indexOf('"') < 0 && text.indexOf("\t") < 0) scanPlainText(text, out);
-  else scanQuotedText(text, out);
+  // Without tabs, backslashes and quotes but around whole words, a word's value is its text or what its quotes
+  // enclose: read in one pass. Anything else takes the word arrays of rule-words.ts.
+  if (text.indexOf("\t") >= 0 || text.indexOf("\\") >= 0 || !scanSimpleText(text, out)) {
+    resetScan(out);
+    scanQuotedText(text, out);
+  }
   return out;
 }
 
-/** Argument k of the option being read by scanPlainText: words are separated by runs of spaces. */
-function plainValue(k: number): string {
-  const { text, first, firstEnd } = args;
-  if (k === 0) return sharedSlice(text, first, firstEnd);
-  let start = firstEnd;
-  for (let n = 0; n < k; n++) {
-    while (text.charCodeAt(start) === SPACE) start++;
-    if (n < k - 1) start = wordEnd(text, start);
+/** Where the arguments of the option being read by scanSimpleText are: the value of argument k is `text[starts[k], ends[k])`. */
+let argStarts = new Int32Array(16);
+let argEnds = new Int32Array(16);
+
+/** Argument k of the option being read by scanSimpleText. */
+function simpleValue(k: number): string {
+  return sharedSlice(args.text, argStarts[k]!, argEnds[k]!);
+}
+
+function noteArgument(start: number, end: number, plain: boolean): void {
+  const k = args.argCount++;
+  if (k === argStarts.length) {
+    const starts = new Int32Array(k * 2);
+    starts.set(argStarts);
+    argStarts = starts;
+    const ends = new Int32Array(k * 2);
+    ends.set(argEnds);
+    argEnds = ends;
   }
-  return sharedSlice(text, start, wordEnd(text, start));
+  argStarts[k] = start;
+  argEnds[k] = end;
+  if (k === 0) {
+    args.first = start;
+    args.firstEnd = end;
+    args.firstPlain = plain;
+  }
 }
 
 function wordEnd(text: string, start: number): number {
@@ -314,9 +338,10 @@ function wordEnd(text: string, start: number): number {
 
 const SPACE = 32;
 const BANG = 33;
+const QUOTE = 34;
 const DASH = 45;
 
-/** Word kinds of the plain path, as rule-words.ts classifies plain words. */
+/** Word kinds of the one-pass path, as rule-words.ts classifies plain words. */
 function plainKind(text: string, start: number, end: number): number {
   const first = text.charCodeAt(start);
   if (first === BANG && end === start + 1) return NEGATION;
@@ -325,10 +350,16 @@ function plainKind(text: string, start: number, end: number): number {
   return second >= 48 && second <= 57 ? PLAIN : OPTION;
 }
 
-/** The grammar of the module comment over a text without quotes and tabs, word by word without storing words. */
-function scanPlainText(text: string, out: ScannedRule): void {
+/**
+ * The grammar of the module comment in one pass, for a text without tabs and backslashes whose quotes open and close
+ * whole words (`--comment "ns/svc:http cluster IP"`). False, having read part of the rule, when a quote sits inside a
+ * word or is not closed: the caller starts again with the word arrays.
+ */
+function scanSimpleText(text: string, out: ScannedRule): boolean {
   const length = text.length;
   let pos = 0;
+  let quote = text.indexOf('"');
+  if (quote < 0) quote = length;
   /** The option being read (-1 before the first), whether it is negated, and whether no word followed its name yet. */
   let kind = -1;
   let negated = false;
@@ -338,28 +369,39 @@ function scanPlainText(text: string, out: ScannedRule): void {
     while (pos < length && text.charCodeAt(pos) === SPACE) pos++;
     if (pos >= length) break;
     const start = pos;
+    if (quote < pos) {
+      quote = text.indexOf('"', pos);
+      if (quote < 0) quote = length;
+    }
+    if (quote === start) {
+      // A quoted word: an argument whatever it says, ending at its closing quote, which a blank must follow.
+      const close = text.indexOf('"', start + 1);
+      if (close < 0 || (close + 1 < length && text.charCodeAt(close + 1) !== SPACE)) return false;
+      pos = close + 1;
+      justNamed = false;
+      if (kind >= 0) noteArgument(start + 1, close, false);
+      continue;
+    }
     const end = wordEnd(text, pos);
+    if (quote < end) return false; // a quote inside a word
     pos = end;
     const wordKind = plainKind(text, start, end);
     if (wordKind === PLAIN) {
       justNamed = false;
-      if (kind >= 0 && args.argCount++ === 0) {
-        args.first = start;
-        args.firstEnd = end;
-      }
+      if (kind >= 0) noteArgument(start, end, true);
       continue;
     }
     if (wordKind === NEGATION && justNamed && !negated) {
       // Pre-1.4.3 syntax: `-s ! 10.0.0.1` negates the option when an argument follows the `!`.
       let next = pos;
       while (next < length && text.charCodeAt(next) === SPACE) next++;
-      if (next < length && plainKind(text, next, wordEnd(text, next)) === PLAIN) {
+      if (next < length && (text.charCodeAt(next) === QUOTE || plainKind(text, next, wordEnd(text, next)) === PLAIN)) {
         negated = true;
         justNamed = false;
         continue;
       }
     }
-    if (kind >= 0) applyOption(out, kind, negated, plainValue);
+    if (kind >= 0) applyOption(out, kind, negated, simpleValue);
     if (wordKind === NEGATION) {
       kind = -1;
       pendingNegation = true;
@@ -371,9 +413,9 @@ function scanPlainText(text: string, out: ScannedRule): void {
     pendingNegation = false;
     justNamed = true;
     args.argCount = 0;
-    args.firstPlain = true;
   }
-  if (kind >= 0) applyOption(out, kind, negated, plainValue);
+  if (kind >= 0) applyOption(out, kind, negated, simpleValue);
+  return true;
 }
 
 /** Word index of the first argument of the option scanQuotedText is applying. */
