@@ -50,15 +50,9 @@ const { scanRuleText } = scanning;
 const EXPECTED_TARGETS = /^(KUBE-MARK-MASQ|KUBE-MARK-DROP|KUBE-SVC-|KUBE-SVL-|KUBE-EXT-|KUBE-XLB-|KUBE-FW-)/;
 
 /**
- * The DNAT destination of an endpoint chain, or null when it has none. Read from the rules directly: endpoint chains
- * hold most rules of a large dump, and this is all the model needs of them.
+ * The DNAT destination of an endpoint chain's rules, or null when it has none. Read from the rules directly, without
+ * facts: endpoint chains hold most rules of a large dump, and this is all the model needs of them.
  */
-export function endpointDestination(index: TableIndex, sepChain: string): string | null {
-  const rules = index.chains.get(sepChain)?.chain.rules;
-  return rules === undefined ? null : dnatDestination(rules);
-}
-
-/** The first DNAT `--to-destination` of these rules, or null. */
 function dnatDestination(rules: readonly Rule[]): string | null {
   for (const rule of rules) {
     if (rule.target !== "DNAT") continue;
