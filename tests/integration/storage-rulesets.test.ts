@@ -1,3 +1,4 @@
+import { readRulesetManifest } from "../../lib/server/captures/read-ruleset-manifest";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -88,28 +89,10 @@ async function storeRuleset(db: Db, entries: ManifestEntry[], base?: { digest: s
   return { digest, rows: rows.length, depth: base ? base.depth + 1 : 0, deltaRows: base ? base.deltaRows + rows.length : 0, entries };
 }
 
-/**
- * The full manifest of a ruleset in one query: walk baseDigest to the keyframe and keep, per chain, the row of the
- * nearest ruleset; tombstones (null digest) hide a chain. Sorting happens here in code-point order, because
- * PostgreSQL's collation and SQLite's binary order disagree on names like KUBE-SEP-… vs KUBE-SERVICES.
- */
-async function readManifest(db: Db, digest: string) {
-  const rows = await db.$queryRaw<{ table: string; chain: string; policy: string | null; chainDigest: string | null }[]>`
-    WITH RECURSIVE lineage(digest, base, hops) AS (
-      SELECT "digest", "baseDigest", 0 FROM "Ruleset" WHERE "digest" = ${digest}
-      UNION ALL
-      SELECT r."digest", r."baseDigest", l.hops + 1 FROM "Ruleset" r JOIN lineage l ON r."digest" = l.base
-    ), nearest AS (
-      SELECT c."table", c."chain", c."policy", c."chainDigest",
-             ROW_NUMBER() OVER (PARTITION BY c."table", c."chain" ORDER BY l.hops) AS pick
-      FROM "RulesetChain" c JOIN lineage l ON c."rulesetDigest" = l.digest
-    )
-    SELECT "table", "chain", "policy", "chainDigest" FROM nearest WHERE pick = 1 AND "chainDigest" IS NOT NULL`;
-  return rows.sort((a, b) => (key(a) < key(b) ? -1 : 1)).map((row) => ({ ...row }));
-}
+/** The manifest the ingest path reads back (delta encoding resolved), for comparison with what was stored. */
+const readManifest = (db: Db, digest: string) => readRulesetManifest(db, digest);
 
-const asManifest = (entries: ManifestEntry[]) =>
-  entries.map((e) => ({ table: e.table, chain: e.chain, policy: e.policy, chainDigest: e.digest }));
+const asManifest = (entries: ManifestEntry[]) => entries.map((e) => ({ table: e.table, chain: e.chain, policy: e.policy, digest: e.digest }));
 
 describe.each(providers)("rulesets and captures on %s", (provider) => {
   const database = useTestDatabase(provider);
