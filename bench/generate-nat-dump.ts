@@ -8,6 +8,7 @@
  */
 import { renderNatRules, type IptablesTableName } from "../lab/kube-proxy/render-iptables";
 import type { EndpointSpec, NodeConfig, ServiceSpec } from "../lab/kube-proxy/types";
+import { seededRandom } from "../lib/random/seeded-random";
 
 export interface DumpSpec {
   /** Number of Services. */
@@ -41,17 +42,6 @@ const TEAMS = ["payments", "checkout", "search", "identity", "ledger", "catalog"
 const ENVS = ["prod", "staging", "canary", "perf"];
 const APPS = ["api", "web", "worker", "gateway", "grpc", "cache", "indexer", "auth", "events", "reports", "billing", "notifier"];
 
-/** mulberry32: tiny, fast, good enough for reproducible synthetic data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(items: readonly T[], r: number): T {
   return items[Math.floor(r * items.length)] as T;
@@ -90,7 +80,7 @@ function endpointsFor(count: number, port: number, alloc: EndpointAllocator, ran
 
 /** The synthetic cluster's Services with their endpoints (deterministic for a given spec). */
 export function generateServices(spec: DumpSpec): ServiceSpec[] {
-  const rand = prng(spec.seed ?? 1);
+  const rand = seededRandom(spec.seed ?? 1);
   const mean = spec.endpointsPerService ?? 5;
   let nextEndpoint = 0;
   const alloc: EndpointAllocator = { next: () => nextEndpoint++ };
@@ -152,7 +142,7 @@ export function generateKubeProxyDump(spec: DumpSpec, options: DumpOptions = {})
  * the same objects, so a partial sync treats only the mutated ones as changed.
  */
 export function mutateServices(services: ServiceSpec[], fraction: number, seed = 7): ServiceSpec[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const total = Math.max(1, Math.round(services.length * fraction));
   const chosen = new Set<number>();
   while (chosen.size < Math.min(total, services.length)) chosen.add(Math.floor(rand() * services.length));

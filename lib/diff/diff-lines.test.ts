@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { diffLines, type LineEdit } from "./diff-lines";
+import { seededRandom } from "../random/seeded-random";
 
 /** Rebuilds both sides from an edit script: `before` from keep+remove, `after` from keep+add. */
 function sides(edits: LineEdit[]) {
@@ -9,15 +10,6 @@ function sides(edits: LineEdit[]) {
   };
 }
 
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("diffLines", () => {
   it("reports a replaced KUBE-SEP jump as one removal and one addition, keeping the rest", () => {
@@ -39,7 +31,7 @@ describe("diffLines", () => {
   });
 
   it("gives a minimal script that rebuilds both sides for random edits", () => {
-    const random = prng(42);
+    const random = seededRandom(42);
     for (let round = 0; round < 300; round++) {
       const before = Array.from({ length: Math.floor(random() * 40) }, () => String.fromCharCode(97 + Math.floor(random() * 6)));
       const after = before.filter(() => random() > 0.2);

@@ -10,6 +10,7 @@ import { CAPTURED_LISTING, CAPTURED_SAVE } from "./fixtures/iptables-1.8.9-captu
 import { parseIptablesSave, type ParseOptions } from "./parse-iptables-save";
 import { serializeIptablesSave } from "./serialize-iptables-save";
 import { tokenizeRule } from "./tokenize-rule";
+import { seededRandom } from "../random/seeded-random";
 
 const CORPUS = fileURLToPath(new URL("../../../shared/corpus/", import.meta.url));
 const MUTANTS_PER_INPUT = 120;
@@ -43,17 +44,6 @@ function seeds(): Seed[] {
   return list;
 }
 
-/** mulberry32: a small seeded PRNG, so every run fuzzes the same cases. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mutation = (text: string, random: () => number) => string;
 
@@ -128,7 +118,7 @@ describe("parseIptablesSave under fuzzing", () => {
     "%s: mutants are read or refused with a line inside the input, never thrown",
     (_, seed, index) => {
       expect(parseIptablesSave(seed.text, seed.options).ok).toBe(true);
-      const random = prng(0x5eed + index * 7919);
+      const random = seededRandom(0x5eed + index * 7919);
       let accepted = 0;
       let refused = 0;
       for (let n = 0; n < MUTANTS_PER_INPUT; n++) {
@@ -180,7 +170,7 @@ describe("parseIptablesSave under fuzzing", () => {
   );
 
   it("survives inputs that are not iptables at all", () => {
-    const random = prng(42);
+    const random = seededRandom(42);
     const odd = [
       "",
       "\n\n\n",

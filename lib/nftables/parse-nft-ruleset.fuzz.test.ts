@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { buildNftProxyModel } from "./build-nft-model";
 import { parseNftRuleset } from "./parse-nft-ruleset";
+import { seededRandom } from "../random/seeded-random";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const corpus = path.resolve(here, "../../../shared/corpus/nftables");
@@ -17,17 +18,7 @@ const inputs: [string, string][] = [
   ...readdirSync(path.join(here, "fixtures")).map((f): [string, string] => [f, readFileSync(path.join(here, "fixtures", f), "utf8")]),
 ];
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 const SPECIALS = ['"', "{", "}", ",", ";", ":", ".", "@", "#", "\n", " ", "\\", "-", "0", "\t", "!=", "\u00e9", "\x01"];
 const WORDS = ["goto", "jump", "vmap", "numgen random mod 0", "dnat to", "counter packets", "elements = {", "chain", "table", "add", "delete", "flush", "comment \"x", "handle", "}"];

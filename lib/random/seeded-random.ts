@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a tiny seeded PRNG. Fuzz tests and synthetic benchmark clusters use it so that every machine draws
+ * the same sequence for the same seed and a failure reproduces. Not for anything that needs unpredictability.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
