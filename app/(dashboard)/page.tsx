@@ -23,12 +23,12 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
 
   if (!cluster) {
     return (
-      <Shell>
+      <>
         <p className="text-zinc-600 dark:text-zinc-400">
           No cluster has reported yet. Create an ingest token with <code>npx natwatch token create --cluster NAME</code> and
           point a node agent (or <code>npx natwatch import</code>) at this server.
         </p>
-      </Shell>
+      </>
     );
   }
 
@@ -82,7 +82,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
   ];
 
   return (
-    <Shell>
+    <>
       <p className="mb-6 text-zinc-600 dark:text-zinc-400">
         Cluster <strong>{cluster.name}</strong>: {nodes.length} node{nodes.length === 1 ? "" : "s"}, {services.total} service port
         {services.total === 1 ? "" : "s"}.
@@ -92,22 +92,10 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
         <Table caption="Service ports" columns={serviceColumns} rows={services.servicePorts} rowKey={(s) => `${s.name}/${s.protocol}`} empty="No service ports in the nodes' rules." />
         <Table caption="Latest changes" columns={changeColumns} rows={changes.changes} rowKey={(c) => String(c.id)} empty="No service changes recorded yet." />
       </div>
-    </Shell>
+    </>
   );
 }
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
-}
-
-function Shell({ children }: { children: React.ReactNode }) {
-  return (
-    <main className="mx-auto max-w-6xl p-8">
-      <header className="mb-4">
-        <h1 className="text-2xl font-semibold">natwatch</h1>
-        <p className="text-sm text-zinc-600 dark:text-zinc-400">How kube-proxy programmed every node&apos;s NAT table, and how it changed.</p>
-      </header>
-      {children}
-    </main>
-  );
 }
