@@ -25,6 +25,11 @@ export interface ExecOptions {
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** Runs a command to completion in the current namespace (e.g. `ip -n NS …`, which enters NS by itself). */
+export function runCommand(command: string, args: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  return run(command, args, options);
+}
+
 function run(command: string, args: string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -79,6 +84,14 @@ export async function createNetns(name: string): Promise<void> {
 export async function deleteNetns(name: string): Promise<void> {
   checkName(name);
   await runChecked("ip", ["netns", "delete", name]);
+}
+
+/** Pids of the processes running inside namespace `name` (`ip netns pids`). */
+export async function netnsPids(name: string): Promise<number[]> {
+  checkName(name);
+  const result = await run("ip", ["netns", "pids", name]);
+  if (result.code !== 0) return [];
+  return result.stdout.split("\n").map(Number).filter((pid) => Number.isInteger(pid) && pid > 0);
 }
 
 /** Runs `cmd args` inside namespace `ns` (`ip netns exec`), feeding `input` to its standard input. */
