@@ -12,7 +12,8 @@ import { openMigratedDb, type Db } from "../lib/server/db";
 import { getEnv } from "../lib/server/env";
 import { ingestCapture } from "../lib/server/captures/ingest-capture";
 import { ingestKubeEvents } from "../lib/server/kube-events/ingest-kube-events";
-import { seedStory } from "../lab/demo/seed-story";
+import { SEED_NODES, seedStory } from "../lab/demo/seed-story";
+import { demoConntrack } from "./demo-conntrack";
 import { isMain, repoRoot } from "./db-cli";
 
 /** The demo cluster's name: the seed's kind cluster. */
@@ -54,11 +55,12 @@ export async function loadDemoHistory(db: Db, options: { force?: boolean; end?: 
     if (!built.ok) throw new Error(`demo capture ${i} does not parse: ${built.error.reason} (line ${built.error.line})`);
     // As an agent does: the manifest first, then the bodies of the chains the server says it lacks.
     const role = capture.role;
-    let request = captureRequestSchema.parse({ ...built.capture.upload, role });
+    const conntrack = demoConntrack(SEED_NODES.findIndex((n) => n.name === capture.node), (end.getTime() - capture.at.getTime()) / 60_000);
+    let request = captureRequestSchema.parse({ ...built.capture.upload, role, conntrack });
     let result = await ingestCapture(db, cluster.id, request, { retentionDays, now: end });
     if (!result.ok && result.error.status === 409) {
       const missing = (result.error.detail as { missingChains: string[] }).missingChains;
-      request = captureRequestSchema.parse({ ...withChainBodies(built.capture.upload, built.capture.bodiesByDigest, missing), role });
+      request = captureRequestSchema.parse({ ...withChainBodies(built.capture.upload, built.capture.bodiesByDigest, missing), role, conntrack });
       result = await ingestCapture(db, cluster.id, request, { retentionDays, now: end });
     }
     if (!result.ok) throw new Error(`demo capture ${i} refused: ${result.error.status} ${result.error.error}`);
