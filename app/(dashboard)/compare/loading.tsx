@@ -1,0 +1,5 @@
+import { LoadingState } from "@/components/node/view-states";
+
+export default function Loading() {
+  return <LoadingState what="the comparison" />;
+}
