@@ -3,6 +3,7 @@
  * helper process the lab starts outside a namespace is listed in `<state dir>/<pid>.pids`, where <pid> is the lab
  * process that owns them: a later run tells a crashed run's leftovers (owner gone) from a live run's.
  */
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -34,12 +35,22 @@ export function workDirOf(owner: number): string {
   return path.join(labStateDir(), String(owner));
 }
 
-/** Whether a process exists (EPERM: it exists but is someone else's). */
+/**
+ * Whether a process runs. A zombie does not: a killed run's children are re-parented to pid 1, and where pid 1 is
+ * not an init that reaps them (a container's or a micro-VM's agent) they stay in the table as zombies.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    // EPERM: it exists but is someone else's.
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    // `pid (comm) S …`: the state follows the last ")" (comm may contain spaces and parentheses).
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
   }
 }
