@@ -11,8 +11,9 @@ import { tokenCommand } from "./commands/token";
 import { pruneCommand } from "./commands/prune";
 import { inventoryCommand } from "./commands/inventory";
 import { agentCommand } from "./commands/agent";
+import { replayCommand } from "./commands/replay";
 
-const commands: Command[] = [explainCommand, diffCommand, importCommand, tokenCommand, pruneCommand, agentCommand, inventoryCommand];
+const commands: Command[] = [explainCommand, diffCommand, importCommand, tokenCommand, pruneCommand, agentCommand, inventoryCommand, replayCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

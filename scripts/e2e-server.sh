@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # The server the browser tests run against: a fresh SQLite database with the demo history, a production build.
+# The demo history is chosen as for `npm run demo` (scripts/demo-data.ts): the lab's recording lab/recordings/seed when
+# it is checked in, else the simulated seed story. A recording's scenario.json, times moved as the replay moved the
+# history, lands in data/e2e.scenario.json for the tests to read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
