@@ -1,5 +1,5 @@
 /**
- * `npm run lab -- --scenario seed [--server URL --token T] [--keep] [--record DIR] [--result FILE] [--dev]`
+ * `npm run lab -- --scenario seed [--server URL --token T] [--keep] [--record DIR] [--result FILE] [--build|--dev]`
  *
  * Builds the seed's kind cluster from network namespaces (root needed), starts a node agent per node and
  * kube-inventory, runs the scenario against a natwatch app, and removes everything on exit, Ctrl-C or failure —
@@ -14,7 +14,7 @@ import { removeLabLeftovers } from "./cluster/leftovers";
 import { CLUSTER_NAME } from "./cluster/topology";
 import { startCollectors, type LabCollectors } from "./collectors";
 import { issueToken, startLabServer } from "./natwatch-server";
-import { startRecording, type RecordingProxy } from "./record-wiring";
+import { startRecordingProxy, type RecordingProxy } from "./recording/record-proxy";
 import { waitForCaptures } from "./scenarios/read-api";
 import { formatHostnameCounts, runSeedScenario } from "./scenarios/seed";
 
@@ -27,6 +27,7 @@ const USAGE = `usage: npm run lab -- --scenario seed [options]
   --record DIR      collectors post through a recording proxy writing to DIR; the result goes to DIR/scenario.json
   --result FILE     write the scenario result (JSON) to FILE
   --interval S      node agents' capture interval in seconds (default 5)
+  --build           rebuild the app before starting it (default: build only when the checkout has no build)
   --dev             start the app with next dev instead of building it
 `;
 
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
       result: { type: "string" },
       interval: { type: "string", default: "5" },
       dev: { type: "boolean", default: false },
+      build: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -85,7 +87,7 @@ async function main(): Promise<number> {
     let server = values.server;
     let token = values.token;
     if (!server) {
-      const app = await startLabServer(cluster.processes, cluster.workDir, { dev: values.dev, log: say });
+      const app = await startLabServer(cluster.processes, cluster.workDir, { dev: values.dev, build: values.build, log: say });
       server = app.url;
       token = await issueToken(app.databaseUrl, CLUSTER_NAME);
       say(`natwatch ${server} (database ${app.databaseUrl})`);
@@ -93,7 +95,7 @@ async function main(): Promise<number> {
     let postTo = server;
     if (values.record) {
       await mkdir(values.record, { recursive: true });
-      recording = await startRecording(server, values.record);
+      recording = await startRecordingProxy({ target: server, dir: values.record });
       postTo = recording.url;
       say(`recording the collectors' requests through ${recording.url} into ${values.record}`);
     }

@@ -1,7 +1,8 @@
 /**
  * A natwatch app for a lab run when none is given: a fresh SQLite database (migrated), an ingest token made
  * directly through lib/server/tokens, and `next start` on a free loopback port — after `next build` when the
- * checkout has no build yet. `dev: true` runs `next dev` instead (no build; routes compile on first request).
+ * checkout has no build yet or `build` asks for a fresh one (an existing build may predate the checkout's code).
+ * `dev: true` runs `next dev` instead (no build; routes compile on first request; one dev server per checkout).
  */
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
@@ -58,13 +59,13 @@ async function waitUntilAnswering(url: string, timeoutMs: number, exited: () => 
   throw new Error(`the natwatch app did not answer within ${timeoutMs} ms`);
 }
 
-export async function startLabServer(processes: ProcessTracker, workDir: string, options: { dev?: boolean; log?: (line: string) => void } = {}): Promise<LabServer> {
+export async function startLabServer(processes: ProcessTracker, workDir: string, options: { dev?: boolean; build?: boolean; log?: (line: string) => void } = {}): Promise<LabServer> {
   const log = options.log ?? (() => undefined);
   const databaseUrl = `file:${path.join(workDir, "natwatch.db")}`;
   await migrateDatabase(databaseUrl, repoRoot);
   const env = { DATABASE_URL: databaseUrl, NEXT_TELEMETRY_DISABLED: "1" };
-  if (!options.dev && !existsSync(path.join(repoRoot, ".next", "BUILD_ID"))) {
-    log("no build of the app yet: next build (about a minute)");
+  if (!options.dev && (options.build || !existsSync(path.join(repoRoot, ".next", "BUILD_ID")))) {
+    log("building the app: next build (about a minute)");
     const build = await processes.start("next build", process.execPath, [nextBin, "build"], { cwd: repoRoot, env: { ...env, NODE_ENV: "production" } });
     const code = await build.exited;
     if (code !== 0) throw new Error(`next build failed (exit ${code}):\n${build.output().slice(-4000)}`);
