@@ -91,7 +91,8 @@ export interface ListServicePortsOptions {
   offset?: number;
 }
 
-interface PortAcrossNodes {
+/** One service port (name + protocol) as each node's model has it. */
+export interface PortAcrossNodes {
   name: string;
   protocol: string;
   byNode: Map<number, ServicePortModel>;
@@ -178,7 +179,8 @@ export async function listServicePorts(
   };
 }
 
-function matcher(options: Pick<ListServicePortsOptions, "q">): (port: PortAcrossNodes) => boolean {
+/** The `q` filter of the list (see ListServicePortsOptions.q); shared with searchServicePorts. */
+export function matcher(options: Pick<ListServicePortsOptions, "q">): (port: PortAcrossNodes) => boolean {
   const q = options.q?.trim().toLowerCase() ?? "";
   return (port) => {
     if (q === "") return true;
