@@ -35,6 +35,16 @@ export function workDirOf(owner: number): string {
   return path.join(labStateDir(), String(owner));
 }
 
+/** The start time of a process (`/proc/PID/stat` field 22, clock ticks since boot), or null when it is gone. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Whether a process runs. A zombie does not: a killed run's children are re-parented to pid 1, and where pid 1 is
  * not an init that reaps them (a container's or a micro-VM's agent) they stay in the table as zombies.

@@ -1,11 +1,11 @@
 /**
- * The processes a lab run starts (pod servers, node agents, kube-inventory, the natwatch app): spawned in their own
- * process group, listed in the run's pid file so a later run can end them after a crash, and stopped by pid — the
- * whole group, so `ip netns exec … node …` and whatever a collector started go too.
+ * The processes a lab run starts (pod servers, node agents, kube-inventory, the natwatch app): each spawned as the
+ * leader of its own process group, listed in the run's pid file (pid and start time) so a later run can end them
+ * after a crash, and stopped by pid — the whole group, so whatever a collector or `next start` started goes too.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFile, mkdir, rm } from "node:fs/promises";
-import { labStateDir, pidFileOf } from "./lab-names";
+import { labStateDir, pidFileOf, processStartTime } from "./lab-names";
 
 /** One started process. */
 export interface LabProcess {
@@ -51,7 +51,8 @@ export async function createProcessTracker(owner: number = process.pid): Promise
       throw new Error(`cannot start ${name} (${command}): ${error.message}`);
     }
     const pid = child.pid;
-    await appendFile(pidFile, `${pid}\n`);
+    // With its start time: a later run kills the group only while this pid is still this process (or gone).
+    await appendFile(pidFile, `${pid} ${processStartTime(pid) ?? "-"}\n`);
     let output = "";
     const lineWaiters = new Set<(line: string) => void>();
     let partial = "";

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, rm } from "node:fs/promises";
 import { deleteNetns, listNetns, netnsPids } from "../netns/netns";
-import { labStateDir, ownerOfLabNetns, pidFileOf, processAlive, workDirOf } from "./lab-names";
+import { labStateDir, ownerOfLabNetns, pidFileOf, processAlive, processStartTime, workDirOf } from "./lab-names";
 
 /** What a cleanup removed. */
 export interface LeftoverReport {
@@ -13,13 +13,15 @@ export interface LeftoverReport {
   processes: number[];
 }
 
-/** Kills `pid` if it still runs and its command line says it is one of the lab's (a pid can be reused). */
-async function killIfLabProcess(pid: number): Promise<boolean> {
-  if (!processAlive(pid)) return false;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  if (!/natwatch|lab\/pods\//.test(cmdline)) return false;
+/**
+ * Kills the process group a dead run started with leader `pid` (started at `startTime`). While the leader runs with
+ * another start time the pid was reused, and the group is not ours; while any member of our group lives, Linux does
+ * not hand its id to a new process, so a group found under that id is ours.
+ */
+function killLeftoverGroup(pid: number, startTime: string): boolean {
+  if (processAlive(pid) && processStartTime(pid) !== startTime) return false;
   try {
-    process.kill(pid, "SIGKILL");
+    process.kill(-pid, "SIGKILL");
     return true;
   } catch {
     return false;
@@ -51,8 +53,9 @@ export async function removeLabLeftovers(owner: number = process.pid): Promise<L
   }
   for (const dead of deadOwners) {
     const listed = await readFile(pidFileOf(dead), "utf8").catch(() => "");
-    for (const pid of listed.split("\n").map(Number).filter((p) => Number.isInteger(p) && p > 0)) {
-      if (await killIfLabProcess(pid)) report.processes.push(pid);
+    for (const line of listed.split("\n")) {
+      const [pid, startTime] = [Number(line.split(" ")[0]), line.split(" ")[1] ?? ""];
+      if (Number.isInteger(pid) && pid > 0 && killLeftoverGroup(pid, startTime)) report.processes.push(pid);
     }
     await rm(pidFileOf(dead), { force: true });
     await rm(workDirOf(dead), { recursive: true, force: true });

@@ -9,11 +9,13 @@ if (!url) {
   process.exit(2);
 }
 const count = Number(countText);
+// Headers in curl's order and spelling, so the whoami replies read like the seed's.
+const headers = { Host: new URL(url).host, "User-Agent": "curl/8.7.1", Accept: "*/*" };
 const timeoutMs = Number(timeoutText);
 
 function get() {
   return new Promise((resolve) => {
-    const req = request(url, { agent: false, headers: { "user-agent": "curl/8.7.1", accept: "*/*" }, timeout: timeoutMs }, (res) => {
+    const req = request(url, { agent: false, headers, timeout: timeoutMs }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk) => (body += chunk));

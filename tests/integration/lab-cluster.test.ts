@@ -63,17 +63,19 @@ describe("the lab cluster", () => {
       });
       child.once("exit", (code) => reject(new Error(`the lab run exited (${code}) before it was up`)));
     });
-    const podServers = JSON.parse(line) as number[];
+    const { podServers, helper } = JSON.parse(line) as { podServers: number[]; helper: number };
     const owner = child.pid!;
     child.kill("SIGKILL");
     await new Promise((resolve) => child.once("exit", resolve));
     expect((await labNamespacesOf(owner)).length).toBe(9);
     expect(podServers.filter(processAlive).length).toBe(3);
+    expect(processAlive(helper)).toBe(true);
 
     const removed = await removeLabLeftovers();
     expect(removed.namespaces.length).toBe(9);
     expect(await labNamespacesOf(owner)).toEqual([]);
     expect(podServers.filter(processAlive)).toEqual([]);
+    expect(processAlive(helper)).toBe(false);
     expect(existsSync(pidFileOf(owner))).toBe(false);
   }, 120_000);
 });
