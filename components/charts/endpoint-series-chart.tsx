@@ -10,6 +10,8 @@ export interface EndpointSeries {
   endpoint: string;
   label: string;
   values: readonly number[];
+  /** Colour of the line; give the same endpoint the same colour in every chart of a view. */
+  color?: string;
 }
 
 const clock = (iso: unknown) => (typeof iso === "string" ? `${iso.slice(11, 16)}` : "");
@@ -32,7 +34,7 @@ export function EndpointSeriesChart({ title, buckets, series }: { title: string;
             <Tooltip labelFormatter={(iso) => `${clock(iso)} UTC`} contentStyle={TOOLTIP_STYLE} />
             <Legend />
             {series.map((s, i) => (
-              <Line key={s.endpoint} type="stepAfter" dataKey={s.endpoint} name={s.label} stroke={seriesColor(i)} dot={false} strokeWidth={2} isAnimationActive={false} />
+              <Line key={s.endpoint} type="stepAfter" dataKey={s.endpoint} name={s.label} stroke={s.color ?? seriesColor(i)} dot={false} strokeWidth={2} isAnimationActive={false} />
             ))}
           </LineChart>
         </ResponsiveContainer>

@@ -8,7 +8,18 @@ import type { TimelineEntry } from "@/lib/dashboard/change-timeline";
 import type { ServicePortRuleDiff } from "@/lib/server/queries/get-change-rule-diffs";
 import { RuleDiff } from "./rule-diff";
 
-export function ChangeTimeline({ entries, diffs, more }: { entries: readonly TimelineEntry[]; diffs: ReadonlyMap<number, ServicePortRuleDiff>; more: boolean }) {
+export function ChangeTimeline({
+  entries,
+  diffs,
+  diffHref,
+  more,
+}: {
+  entries: readonly TimelineEntry[];
+  diffs: ReadonlyMap<number, ServicePortRuleDiff>;
+  /** The read API's diff of a node's snapshot against the rules it had just before. */
+  diffHref: (node: string, at: Date, snapshotId: number) => string;
+  more: boolean;
+}) {
   if (entries.length === 0) {
     return <p className="text-sm text-zinc-600 dark:text-zinc-400">No change of this port in the selected time range. Widen the range to see older changes.</p>;
   }
@@ -77,7 +88,7 @@ export function ChangeTimeline({ entries, diffs, more }: { entries: readonly Tim
                     Rule diff on {n.node}
                   </summary>
                   <div className="mt-2">
-                    <RuleDiff diff={diffs.get(n.snapshotId)} />
+                    <RuleDiff diff={diffs.get(n.snapshotId)} fallbackHref={diffHref(n.node, n.at, n.snapshotId)} />
                   </div>
                 </details>
               ))}

@@ -4,6 +4,7 @@
  */
 import { EndpointSeriesChart } from "@/components/charts/endpoint-series-chart";
 import { EndpointShareChart, type EndpointShareDatum } from "@/components/charts/endpoint-share-chart";
+import { seriesColor } from "@/components/charts/palette";
 import { formatDelay, formatMoment, formatShare } from "@/lib/dashboard/format";
 import type { EndpointPod } from "@/lib/server/queries/find-endpoint-pods";
 import type { EndpointTraffic, EndpointTrafficView } from "@/lib/server/queries/get-endpoint-traffic";
@@ -27,6 +28,7 @@ export function EndpointDistribution({ traffic, node, pods }: { traffic: Endpoin
   const onNode = traffic.nodes.find((n) => n.node === node);
   const window = `${formatMoment(traffic.from)} and ${formatMoment(traffic.to)}`;
   const counted = traffic.overall.newConnections;
+  const colorOf = new Map(traffic.overall.endpoints.map((e, i) => [e.endpoint, seriesColor(i)]));
   const countsOf = new Map(traffic.nodes.map((n) => [n.node, new Map(n.endpoints.map((e) => [e.endpoint, e.newConnections]))]));
   return (
     <div className="space-y-4">
@@ -45,14 +47,14 @@ export function EndpointDistribution({ traffic, node, pods }: { traffic: Endpoin
         <EndpointSeriesChart
           title="New connections per endpoint over time, all nodes"
           buckets={traffic.buckets.map((b) => b.toISOString())}
-          series={traffic.overall.endpoints.map((e) => ({ endpoint: e.endpoint, label: label(e.endpoint, pods), values: e.series }))}
+          series={traffic.overall.endpoints.map((e) => ({ endpoint: e.endpoint, label: label(e.endpoint, pods), values: e.series, color: colorOf.get(e.endpoint) }))}
         />
       )}
       {onNode && onNode.newConnections > 0 && traffic.nodes.length > 1 && (
         <EndpointSeriesChart
           title={`New connections per endpoint over time, ${node}`}
           buckets={traffic.buckets.map((b) => b.toISOString())}
-          series={onNode.endpoints.map((e) => ({ endpoint: e.endpoint, label: label(e.endpoint, pods), values: e.series }))}
+          series={onNode.endpoints.map((e) => ({ endpoint: e.endpoint, label: label(e.endpoint, pods), values: e.series, color: colorOf.get(e.endpoint) }))}
         />
       )}
       <table className="w-full border-collapse text-sm">

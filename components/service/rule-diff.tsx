@@ -4,8 +4,19 @@
  */
 import type { ServicePortRuleDiff } from "@/lib/server/queries/get-change-rule-diffs";
 
-export function RuleDiff({ diff }: { diff: ServicePortRuleDiff | undefined }) {
-  if (!diff) return <p className="text-sm text-zinc-600 dark:text-zinc-400">The rules of this snapshot are no longer stored.</p>;
+export function RuleDiff({ diff, fallbackHref }: { diff: ServicePortRuleDiff | undefined; fallbackHref: string }) {
+  if (!diff) {
+    // Diffs are read for the newest entries only (each is a ruleset comparison); older ones are one link away.
+    return (
+      <p className="text-sm text-zinc-600 dark:text-zinc-400">
+        Rule diffs are shown for the newest changes of the range.{" "}
+        <a href={fallbackHref} className="text-blue-700 underline hover:no-underline dark:text-blue-300">
+          This node&apos;s diff as JSON
+        </a>
+        , or narrow the time range.
+      </p>
+    );
+  }
   if (diff.previousSnapshotId === null) return <p className="text-sm text-zinc-600 dark:text-zinc-400">First capture of this node: no earlier rules to compare with.</p>;
   if (diff.chains.length === 0) return <p className="text-sm text-zinc-600 dark:text-zinc-400">No rule of this port changed in this snapshot.</p>;
   return (

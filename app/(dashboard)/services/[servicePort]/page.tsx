@@ -26,6 +26,8 @@ export const dynamic = "force-dynamic";
 
 /** Changes read for the timeline; a busier range says that older ones are left out. */
 const TIMELINE_LIMIT = 200;
+/** Timeline entries whose rule diffs are read with the page (≈5 ms per node and entry); older ones link to the API. */
+const RULE_DIFF_ENTRIES = 12;
 
 type Props = { params: Promise<{ servicePort: string }>; searchParams: Promise<SearchParams> };
 
@@ -69,7 +71,7 @@ export default async function ServicePortPage({ params, searchParams }: Props) {
   const pods = await findEndpointPods(db, cluster, addresses, at ?? new Date());
   if (isNotFound(pods)) notFound();
   const entries = groupChanges(changes.changes, port.nodes.map((n) => n.node));
-  const diffs = await getChangeRuleDiffs(db, cluster, port.name, entries.flatMap((e) => e.nodes.map((n) => n.snapshotId)));
+  const diffs = await getChangeRuleDiffs(db, cluster, port.name, entries.slice(0, RULE_DIFF_ENTRIES).flatMap((e) => e.nodes.map((n) => n.snapshotId)));
   if (isNotFound(diffs)) notFound();
 
   const verifiedOf = new Map((model?.endpoints ?? []).map((e) => [`${e.via} ${e.sepChain}`, e.chainVerified]));
@@ -145,7 +147,14 @@ export default async function ServicePortPage({ params, searchParams }: Props) {
 
       <section aria-labelledby="timeline-heading">
         <h2 id="timeline-heading" className="mb-2 text-lg font-semibold">Change timeline</h2>
-        <ChangeTimeline entries={entries} diffs={diffs} more={changes.nextCursor !== null} />
+        <ChangeTimeline
+          entries={entries}
+          diffs={diffs}
+          diffHref={(node, changedAt, snapshotId) =>
+            viewHref(`/api/v1/clusters/${encodeURIComponent(cluster)}/diff`, { from: `${node}@${new Date(changedAt.getTime() - 1).toISOString()}`, to: snapshotId })
+          }
+          more={changes.nextCursor !== null}
+        />
       </section>
     </>
   );
