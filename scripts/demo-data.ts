@@ -119,7 +119,8 @@ async function main(): Promise<void> {
       return;
     }
     const result = await loadDemoRecording(db, source.dir, { force: values.force });
-    const from = path.relative(repoRoot, source.dir) || source.dir;
+    const relative = path.relative(repoRoot, path.resolve(source.dir));
+    const from = relative.startsWith("..") ? source.dir : relative;
     console.log(
       result.alreadyPresent && result.captures.stored === 0
         ? `Demo recording ${from} already present.`
