@@ -165,3 +165,14 @@ test.describe("service view of the demo's svc-clusterip", () => {
     }
   });
 });
+
+test.describe("service view of a port no node has", () => {
+  test("says so, with a way back to the list", async ({ page }) => {
+    for (const segment of ["default~no-such-service:http~tcp", "not-a-service-port"]) {
+      // The view streams behind its loading state, so the status is already sent: the page itself must say it.
+      await page.goto(`/services/${segment}?cluster=${CLUSTER}`);
+      await expect(page.getByRole("heading", { name: "No such service port" })).toBeVisible();
+      await expect(page.getByRole("link", { name: "All services" })).toHaveAttribute("href", "/services");
+    }
+  });
+});

@@ -77,7 +77,7 @@ export default async function ServicesPage({ searchParams }: { searchParams: Pro
       <ServiceFilters values={filters} context={context} clearHref={viewHref("/services", context)} />
       <p role="status" className="mb-2 text-sm text-zinc-600 dark:text-zinc-400">
         {result.total} service port{result.total === 1 ? "" : "s"}
-        {filtered ? " match" : ""}
+        {filtered ? (result.total === 1 ? " matches" : " match") : ""}
         {pages > 1 ? ` — page ${filters.page} of ${pages}` : ""}
       </p>
       <Table
