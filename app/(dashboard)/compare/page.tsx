@@ -73,7 +73,8 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
         <h1 className="text-xl font-semibold">Compare</h1>
         <p className={MUTED_CLASS}>Any two (node, time) points: what B programs differently from A, first per service, then rule by rule.</p>
       </div>
-      <CompareForm nodes={nodes} a={sideInput(aText, result?.from ?? null)} b={sideInput(bText, result?.to ?? null)} context={context} />
+      {/* Keyed by the sides: client navigation (swap, back) must show the new choice, not keep the old uncontrolled fields. */}
+      <CompareForm key={`${aText}|${bText}`} nodes={nodes} a={sideInput(aText, result?.from ?? null)} b={sideInput(bText, result?.to ?? null)} context={context} />
 
       {problems.length > 0 && (
         <div role="alert" className="rounded border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
