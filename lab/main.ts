@@ -75,8 +75,7 @@ async function main(): Promise<number> {
     say(`\n${signal}: removing the lab`);
     void cleanup().finally(() => process.exit(130));
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
 
   try {
     const t0 = Date.now();
@@ -118,6 +117,13 @@ async function main(): Promise<number> {
       await new Promise(() => undefined);
     }
     return 0;
+  } catch (error) {
+    // What the collectors and the app said last is usually why a step never saw its captures.
+    for (const proc of cluster?.processes.running() ?? []) {
+      if (proc.name.startsWith("pod ")) continue;
+      process.stderr.write(`── ${proc.name}, last output:\n${proc.output().split("\n").slice(-8).join("\n")}\n`);
+    }
+    throw error;
   } finally {
     await cleanup();
   }

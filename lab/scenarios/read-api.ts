@@ -41,7 +41,7 @@ export async function waitForCaptures(server: string, after: ReadonlyMap<string,
   }
   const missing = [...after]
     .filter(([name, at]) => (last.find((n) => n.name === name)?.lastCaptureAt ?? 0) < at)
-    .map(([name, at]) => `${name} (wanted ≥ ${new Date(at).toISOString()})`);
+    .map(([name, at]) => `${name} (wanted a capture taken at or after ${new Date(at).toISOString()})`);
   throw new Error(`natwatch did not receive captures of ${missing.join(", ")} within ${timeoutMs} ms`);
 }
 
