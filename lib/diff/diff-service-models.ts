@@ -123,7 +123,8 @@ function sameService(prev: ServicePortModel, next: ServicePortModel): boolean {
   for (let i = 0; i < prev.endpoints.length; i++) {
     const a = prev.endpoints[i]!;
     const b = next.endpoints[i]!;
-    if (a.address !== b.address || a.via !== b.via || Math.abs(a.share - b.share) > SHARE_EPSILON) return false;
+    // Numbers and shared constants first: the addresses of two captures are distinct strings, compared by content.
+    if (Math.abs(a.share - b.share) > SHARE_EPSILON || a.via !== b.via || a.address !== b.address) return false;
   }
   for (let i = 0; i < prev.paths.length; i++) {
     const a = prev.paths[i]!;

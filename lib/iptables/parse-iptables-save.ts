@@ -302,8 +302,12 @@ function readRule(
   const { input, lineEnd, fail, context } = reader;
   let chain = reader.lastChain;
   if (chain === null || !sameWord(input, reader.lastChainAt, reader.lastChainLength, nameStart, nameEnd - nameStart)) {
-    const name = input.slice(nameStart, nameEnd);
-    chain = state.byName.get(name) ?? newUndeclaredChain(state, name, nameStart, reader.line, fail);
+    chain = declaredNext(input, state, nameStart, nameEnd);
+    if (chain === null) {
+      const name = input.slice(nameStart, nameEnd);
+      chain = state.byName.get(name) ?? newUndeclaredChain(state, name, nameStart, reader.line, fail);
+      followDeclared(state, chain);
+    }
     reader.lastChain = chain;
   }
   reader.lastChainAt = nameStart;
@@ -335,10 +339,46 @@ function readRule(
   else rules.push(rule);
 }
 
+/**
+ * The chain named at `input[nameStart, nameEnd)` when it is one of the two declared after the last chain found this
+ * way, else null. kube-proxy writes the rules of a service's chains in the order it declared them (KUBE-SVC, then
+ * each KUBE-SEP), so most rule groups open the next chain: a comparison with names read in declaration order, where a
+ * map lookup reaches for a name anywhere among the declarations.
+ */
+function declaredNext(input: string, state: TableState, nameStart: number, nameEnd: number): Chain | null {
+  const { declared } = state;
+  const length = nameEnd - nameStart;
+  for (let k = state.nextDeclared; k < state.nextDeclared + 2 && k < declared.length; k++) {
+    const name = declared[k]!.name;
+    if (name.length === length && input.startsWith(name, nameStart)) {
+      state.nextDeclared = k + 1;
+      return declared[k]!;
+    }
+  }
+  return null;
+}
+
+/**
+ * Moves the guess of {@link declaredNext} after `chain` when it was declared near the guess (a service's KUBE-EXT
+ * rules come between its KUBE-SVC's first rules and the rest), so the groups that follow are guessed again.
+ */
+function followDeclared(state: TableState, chain: Chain): void {
+  const { declared } = state;
+  const from = Math.max(0, state.nextDeclared - 4);
+  const to = Math.min(declared.length, state.nextDeclared + 8);
+  for (let k = from; k < to; k++) {
+    if (declared[k] === chain) {
+      state.nextDeclared = k + 1;
+      return;
+    }
+  }
+}
+
 /** True when the word of `aLength` characters at `a` in `input` is the one of `bLength` at `b`. */
 function sameWord(input: string, a: number, aLength: number, b: number, bLength: number): boolean {
   if (aLength !== bLength) return false;
-  for (let i = 0; i < aLength; i++) {
+  // From the end: kube-proxy's chain names share their prefix and differ in the hash that ends them.
+  for (let i = aLength - 1; i >= 0; i--) {
     if (input.charCodeAt(a + i) !== input.charCodeAt(b + i)) return false;
   }
   return true;

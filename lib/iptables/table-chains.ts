@@ -32,6 +32,8 @@ export interface TableState {
   /** Chains first met in a rule, in order of first use (some may be declared later). */
   undeclared: Chain[];
   deletions: ChainDeletion[];
+  /** Where in `declared` the parser looks first for the chain of the next rule group (see parse-iptables-save.ts). */
+  nextDeclared: number;
 }
 
 export function newTableState(name: string, line: number): TableState {
@@ -41,6 +43,7 @@ export function newTableState(name: string, line: number): TableState {
     declared: [],
     undeclared: [],
     deletions: [],
+    nextDeclared: 0,
   };
 }
 
@@ -71,6 +74,20 @@ function declareChain(
   at: number,
   fail: Fail,
 ): void {
+  const chain: Chain = { name, policy, counters, declared: true, line, rules: [] };
+  if (state.undeclared.length === 0) {
+    // Until a rule names a chain before its declaration (only excerpts do), every chain in the map is declared: one
+    // insertion both adds the chain and tells a second declaration, which the error path then looks up.
+    const size = state.byName.size;
+    state.byName.set(name, chain);
+    if (state.byName.size > size) {
+      state.declared.push(chain);
+      return;
+    }
+    const first = state.declared.find((c) => c.name === name) as Chain;
+    state.byName.set(name, first);
+    fail(`chain ${name} declared twice (first at line ${first.line})`, at);
+  }
   const existing = state.byName.get(name);
   if (existing !== undefined) {
     if (existing.declared) fail(`chain ${name} declared twice (first at line ${existing.line})`, at);
@@ -82,7 +99,6 @@ function declareChain(
     state.declared.push(existing);
     return;
   }
-  const chain: Chain = { name, policy, counters, declared: true, line, rules: [] };
   state.byName.set(name, chain);
   state.declared.push(chain);
 }

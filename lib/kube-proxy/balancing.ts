@@ -56,11 +56,86 @@ const EXPECTED_TARGETS = /^(KUBE-MARK-MASQ|KUBE-MARK-DROP|KUBE-SVC-|KUBE-SVL-|KU
 function dnatDestination(rules: readonly Rule[]): string | null {
   for (const rule of rules) {
     if (rule.target !== "DNAT") continue;
+    const written = writtenDestination(rule.text);
+    if (written !== undefined) return written;
     const scanned = scanRuleText(rule.text);
     if (scanned.hasToDestination) return scanned.firstToDestination;
   }
   return null;
 }
+
+/** The probability of the last rung {@link readPlainRung} read (null for the catch-all rung). */
+let plainRungProbability: string | null = null;
+
+const COMMENT_PREFIX = "-m comment --comment ";
+const STATISTIC_PREFIX = "-m statistic --mode random --probability ";
+
+/**
+ * Reads a ladder rung written as kube-proxy writes it — `[-m comment --comment C] -m statistic --mode random
+ * --probability P -j TARGET`, or the catch-all `[-m comment --comment C] -j TARGET` — into
+ * {@link plainRungProbability}; false for any other spelling, which the scan reads. Such a rung checks no affinity,
+ * and its probability is P as the scan would read it. Its comment is left to the scan, for the rare rung whose
+ * endpoint chain holds no DNAT rule.
+ */
+function readPlainRung(text: string, target: string): boolean {
+  if (text.indexOf("\\") >= 0 || text.indexOf("\t") >= 0) return false;
+  let pos = 0;
+  if (text.startsWith(COMMENT_PREFIX)) {
+    const arg = COMMENT_PREFIX.length;
+    const first = text.charCodeAt(arg);
+    let end: number;
+    if (first === QUOTE) {
+      end = text.indexOf('"', arg + 1) + 1;
+      if (end === 0) return false;
+    } else {
+      if (first === BANG || first === DASH) return false;
+      end = text.indexOf(" ", arg);
+    }
+    if (end <= arg || text.charCodeAt(end) !== SPACE) return false;
+    pos = end + 1;
+  }
+  // A quote anywhere else would open a quoted run the words below do not know of.
+  if (text.indexOf('"', pos) >= 0 || (pos > 0 && text.charCodeAt(COMMENT_PREFIX.length) !== QUOTE && text.indexOf('"') >= 0)) {
+    return false;
+  }
+  plainRungProbability = null;
+  if (text.startsWith(STATISTIC_PREFIX, pos)) {
+    const start = pos + STATISTIC_PREFIX.length;
+    let end = start;
+    for (let c = text.charCodeAt(end); (c >= 48 && c <= 57) || c === 46; c = text.charCodeAt(++end));
+    if (end === start) return false;
+    plainRungProbability = text.slice(start, end);
+    pos = end + 1;
+    if (text.charCodeAt(end) !== SPACE) return false;
+  }
+  return text.length === pos + 3 + target.length && text.startsWith("-j ", pos) && text.endsWith(target);
+}
+
+const DNAT_TO = "-j DNAT --to-destination ";
+
+/**
+ * The destination of a DNAT rule written as kube-proxy writes it, `… -j DNAT --to-destination ADDRESS`, read without
+ * a scan of the whole rule; undefined for any other spelling, which the scan reads. Only there is the address
+ * certainly the target's first `--to-destination` (scan-rule-text.ts): the words are outside quotes (no quote
+ * follows them, and a parsed rule closes every quote), `-j` is the rule's one target, and the address is a plain
+ * word, alone after the option.
+ */
+function writtenDestination(text: string): string | undefined {
+  const at = text.indexOf(DNAT_TO);
+  if (at < 0 || (at > 0 && text.charCodeAt(at - 1) !== SPACE)) return undefined;
+  const start = at + DNAT_TO.length;
+  if (text.indexOf('"', at) >= 0 || text.indexOf("\\") >= 0 || text.indexOf("\t") >= 0) return undefined;
+  let end = text.indexOf(" ", start);
+  if (end < 0) end = text.length;
+  const first = text.charCodeAt(start);
+  if (end === start || first === BANG || first === DASH) return undefined;
+  return text.slice(start, end);
+}
+
+const SPACE = 32;
+const BANG = 33;
+const QUOTE = 34;
+const DASH = 45;
 
 /** True when the chain jumps to endpoint chains itself (a KUBE-SVC/SVL chain, or an old KUBE-XLB with local endpoints). */
 export function balancesItself(index: TableIndex, chain: string): boolean {
@@ -87,22 +162,32 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
       if (!EXPECTED_TARGETS.test(target)) unexpected.push(readRuleFacts(rule));
       continue;
     }
-    const scanned = scanRuleText(rule.text);
-    if (scanned.recentCheck) {
-      affinitySeconds ??= scanned.recentSeconds;
-      affinity ??= new Map();
-      const previous = affinity.get(target);
-      affinity.set(target, {
-        packets: (previous?.packets ?? 0) + (rule.counters?.packets ?? 0),
-        bytes: (previous?.bytes ?? 0) + (rule.counters?.bytes ?? 0),
-      });
-      continue;
+    let probabilityText: string | null;
+    let comment: string | null = null;
+    let commentRead = false;
+    if (readPlainRung(rule.text, target)) {
+      probabilityText = plainRungProbability;
+    } else {
+      const scanned = scanRuleText(rule.text);
+      if (scanned.recentCheck) {
+        affinitySeconds ??= scanned.recentSeconds;
+        affinity ??= new Map();
+        const previous = affinity.get(target);
+        affinity.set(target, {
+          packets: (previous?.packets ?? 0) + (rule.counters?.packets ?? 0),
+          bytes: (previous?.bytes ?? 0) + (rule.counters?.bytes ?? 0),
+        });
+        continue;
+      }
+      // Taken out of the scan before the endpoint chain's DNAT rule is scanned with the same scratch.
+      probabilityText = scanned.probabilityText;
+      comment = scanned.comment;
+      commentRead = true;
     }
-    // Taken out of the scan before the endpoint chain's DNAT rule is scanned with the same scratch.
-    const { probabilityText, comment } = scanned;
     const probability = probabilityText === null ? null : Number(probabilityText);
     const endpointChain = indexed?.endpointJumps?.[r]?.chain ?? null;
     const destination = endpointChain === null ? null : dnatDestination(endpointChain.rules);
+    if (destination === null && !commentRead) comment = scanRuleText(rule.text).comment;
     rungs.push({
       sepChain: target,
       // The `-> ip:port` of the comment, when the endpoint chain has no DNAT rule to say it.

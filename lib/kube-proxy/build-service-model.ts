@@ -138,7 +138,10 @@ function readEndpoints(
   if (svl !== undefined) balancing.push({ chain: readBalancingChain(nat, svl), via: "local" });
   if (xlb !== undefined && balancesItself(nat, xlb)) balancing.push({ chain: readBalancingChain(nat, xlb), via: "local" });
 
-  const endpoints = new Map<string, EndpointModel>();
+  const endpoints: EndpointModel[] = [];
+  // An endpoint in both ladders is listed once. Ports have a handful of endpoints: a scan of those read so far is
+  // cheaper than a map; a large port switches to one.
+  let bySepChain: Map<string, EndpointModel> | null = null;
   let affinitySeconds: number | null = null;
   for (const { chain: ladder, via } of balancing) {
     affinitySeconds ??= ladder.affinitySeconds;
@@ -153,13 +156,13 @@ function readEndpoints(
       });
     }
     for (const rung of ladder.rungs) {
-      const known = endpoints.get(rung.sepChain);
+      const known = bySepChain === null ? findEndpoint(endpoints, rung.sepChain) : bySepChain.get(rung.sepChain);
       if (known !== undefined) {
         known.packets += rung.packets;
         known.bytes += rung.bytes;
         continue;
       }
-      endpoints.set(rung.sepChain, {
+      const endpoint: EndpointModel = {
         address: rung.address,
         sepChain: rung.sepChain,
         chainVerified: verifyEndpoint(rung, identity, problems),
@@ -169,10 +172,21 @@ function readEndpoints(
         packets: rung.packets,
         bytes: rung.bytes,
         via,
-      });
+      };
+      endpoints.push(endpoint);
+      if (bySepChain !== null) bySepChain.set(endpoint.sepChain, endpoint);
+      else if (endpoints.length === ENDPOINT_SCAN_MAX) bySepChain = new Map(endpoints.map((e) => [e.sepChain, e]));
     }
   }
-  return { endpoints: [...endpoints.values()], affinitySeconds };
+  return { endpoints, affinitySeconds };
+}
+
+/** Endpoints a port collects before it looks them up in a map rather than by scanning. */
+const ENDPOINT_SCAN_MAX = 32;
+
+function findEndpoint(endpoints: readonly EndpointModel[], sepChain: string): EndpointModel | undefined {
+  for (let i = 0; i < endpoints.length; i++) if (endpoints[i]!.sepChain === sepChain) return endpoints[i];
+  return undefined;
 }
 
 /** Filter-table refusals, and the old nat-table drops at the end of a path (`-j KUBE-MARK-DROP`), each once. */

@@ -109,6 +109,16 @@ function isChainNameOf(chain: string, prefix: string, text: string): boolean {
   return true;
 }
 
+/** True when `hash` is {@link servicePortHash} of the service port, checked without building the hash. */
+export function isServicePortHash(hash: string, servicePortName: string, protocol: Protocol | string): boolean {
+  if (hash.length !== IPTABLES_HASH_LENGTH) return false;
+  const codes = fillChainHashCodes(sha256Latin1(servicePortName + protocol.toLowerCase()));
+  for (let i = 0; i < IPTABLES_HASH_LENGTH; i++) {
+    if (hash.charCodeAt(i) !== codes[i]) return false;
+  }
+  return true;
+}
+
 /** base32(sha256(servicePortName + protocol))[:16] — the part shared by KUBE-SVC/SVL/EXT/FW/XLB chains. */
 export function servicePortHash(servicePortName: string, protocol: Protocol | string): string {
   return chainHash(servicePortName + protocol.toLowerCase());

@@ -24,12 +24,16 @@ export interface ServicePortDraft {
 /** Groups a dump's service-level chains, entry rules and filter verdicts by service port. */
 export function collectServicePorts(nat: TableIndex, filter: TableIndex, cache: HashCache): Map<string, ServicePortDraft> {
   const drafts = new Map<string, ServicePortDraft>();
+  // A port's chains are declared together (KUBE-EXT-H, KUBE-SVC-H, …): the last draft is tried before the map.
+  let last: ServicePortDraft | undefined;
   const draftOf = (hash: string): ServicePortDraft => {
+    if (last !== undefined && last.hash === hash) return last;
     let draft = drafts.get(hash);
     if (draft === undefined) {
       draft = { hash, chains: {}, entries: [], verdicts: [] };
       drafts.set(hash, draft);
     }
+    last = draft;
     return draft;
   };
   const addChain = (name: string): void => {
@@ -37,7 +41,7 @@ export function collectServicePorts(nat: TableIndex, filter: TableIndex, cache: 
     if (split !== null) draftOf(split.hash).chains[split.prefix] = name;
   };
 
-  for (const name of nat.chains.keys()) addChain(name);
+  for (const name of nat.serviceChainCandidates) addChain(name);
   for (const target of nat.missingTargets.keys()) addChain(target);
   for (const chain of [SERVICES_CHAIN, NODEPORTS_CHAIN]) {
     for (const facts of chainFacts(nat, chain)) {

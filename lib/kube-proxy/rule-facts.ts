@@ -106,6 +106,27 @@ export function joinHostPort(host: string, port: number | string): string {
   return host.indexOf(":") >= 0 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * The first word of a trimmed comment that is a whole service port name, or null: words are split at runs of
+ * whitespace. Comments of single-spaced printable ASCII, all of kube-proxy's, are read in place; others are split.
+ */
+function namedInside(text: string): string | null {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 32 || c > 126 || (c === 32 && text.charCodeAt(i + 1) === 32)) {
+      return text.split(/\s+/).find((w) => servicePortNameEnd(w, 0) === w.length) ?? null;
+    }
+  }
+  for (let start = 0; start < text.length; ) {
+    const end = servicePortNameEnd(text, start);
+    if (end >= 0 && (end === text.length || text.charCodeAt(end) === 32)) return text.slice(start, end);
+    const blank = text.indexOf(" ", start);
+    if (blank < 0) break;
+    start = blank + 1;
+  }
+  return null;
+}
+
 /** The words kube-proxy puts after a service port name, and what they mean. */
 const COMMENT_KINDS: readonly [string, CommentKind][] = [
   ["cluster IP", "cluster-ip"],
@@ -124,8 +145,8 @@ export function readComment(comment: string): { servicePortName: string; kind: C
   const end = servicePortNameEnd(text, 0);
   if (end < 0) {
     // "masquerade traffic for SPN external destinations", "other traffic to SPN will be dropped by …"
-    const named = text.split(/\s+/).find((w) => servicePortNameEnd(w, 0) === w.length);
-    return named === undefined ? null : { servicePortName: named, kind: "other", endpoint: null };
+    const named = namedInside(text);
+    return named === null ? null : { servicePortName: named, kind: "other", endpoint: null };
   }
   const servicePortName = end === text.length ? text : text.slice(0, end);
   if (end === text.length) return { servicePortName, kind: "plain", endpoint: null };

@@ -8,10 +8,10 @@
  * rule applies to a path when its `-d` and `--dport` (if any) are the path's: the cluster-IP rule in KUBE-SVC
  * (`-d VIP`) does not touch node-port traffic, which still has the node's address as destination at that point.
  */
-import { splitServiceChainName } from "./chain-names";
-import { balancesItself } from "./balancing";
+import type { Rule } from "../iptables/types";
+import { ENDPOINT_CHAIN_PREFIX, splitServiceChainName } from "./chain-names";
 import { joinHostPort, type RuleFacts } from "./rule-facts";
-import { chainFacts, indexedChain, ruleFacts, type TableIndex } from "./table-index";
+import { chainFacts, indexedChain, ruleFacts, type IndexedChain, type TableIndex } from "./table-index";
 import type { PathKind, ServicePath } from "./types";
 
 /** A rule of KUBE-SERVICES or KUBE-NODEPORTS jumping into a service port's chains. */
@@ -32,6 +32,7 @@ export interface ServicePathsRead {
 export const NODEPORTS_CHAIN = "KUBE-NODEPORTS";
 export const SERVICES_CHAIN = "KUBE-SERVICES";
 const MARK_MASQ = "KUBE-MARK-MASQ";
+const NO_RULES: readonly Rule[] = [];
 
 const KIND_ORDER: readonly PathKind[] = ["cluster-ip", "external-ip", "load-balancer", "node-port"];
 type Masquerade = ServicePath["masquerade"];
@@ -77,19 +78,30 @@ function pathKind(entry: EntryRule, target: string): PathKind {
  * before it are for pod and node-local sources. Without an unconditional one (eTP=Local and no local endpoint)
  * external traffic goes nowhere in nat: the filter table drops it.
  */
-function nextHop(index: TableIndex, chain: string, hash: string): { chain: string; at: number } | null {
-  const indexed = indexedChain(index, chain);
-  if (indexed === undefined) return null;
+function nextHop(index: TableIndex, indexed: IndexedChain, hash: string): { chain: string; at: number } | null {
+  const chain = indexed.chain.name;
   const rules = indexed.chain.rules;
   const isFirewall = chain.startsWith("KUBE-FW-");
   let found: { chain: string; at: number } | null = null;
   for (let i = 0; i < rules.length; i++) {
     const target = rules[i]!.target;
-    if (target === null || target === chain || splitServiceChainName(target)?.hash !== hash) continue;
+    if (target === null || target === chain || !isServiceChainOf(target, hash)) continue;
     if (isFirewall) return { chain: target, at: i };
     if (ruleFacts(index, indexed, i).unconditional) found = { chain: target, at: i };
   }
   return found;
+}
+
+/** True when `target` is a service chain with hash `hash` (as splitServiceChainName would say), compared in place. */
+function isServiceChainOf(target: string, hash: string): boolean {
+  return target.length >= 24 && target.endsWith(hash) && splitServiceChainName(target)?.hash === hash;
+}
+
+/** True when the chain jumps to endpoint chains itself (see balancesItself), for a chain already looked up. */
+function jumpsToEndpoints(indexed: IndexedChain): boolean {
+  const rules = indexed.chain.rules;
+  for (let i = 0; i < rules.length; i++) if (rules[i]!.target?.startsWith(ENDPOINT_CHAIN_PREFIX) === true) return true;
+  return false;
 }
 
 /**
@@ -144,10 +156,11 @@ export function readServicePaths(
     const chains = [entry.chain, target];
     let current = target;
     for (;;) {
-      const balancing = current.startsWith("KUBE-SVC-") || current.startsWith("KUBE-SVL-") || balancesItself(index, current);
-      const hop = balancing ? null : nextHop(index, current, hash);
       const indexed = indexedChain(index, current);
-      const rules = indexed?.chain.rules ?? [];
+      const balancing =
+        current.startsWith("KUBE-SVC-") || current.startsWith("KUBE-SVL-") || (indexed !== undefined && jumpsToEndpoints(indexed));
+      const hop = balancing || indexed === undefined ? null : nextHop(index, indexed, hash);
+      const rules = indexed?.chain.rules ?? NO_RULES;
       const until = hop === null ? rules.length : hop.at;
       for (let i = 0; i < until; i++) {
         // Only masquerade rules matter: their facts are read, the others' not.

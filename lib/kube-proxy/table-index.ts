@@ -11,6 +11,8 @@ import { readRuleFacts, type RuleFacts } from "./rule-facts";
 /** A chain of the table and what the index knows about it. */
 export interface IndexedChain {
   chain: Chain;
+  /** Position among the table's chains, in declaration order. */
+  ordinal: number;
   /** The first rule of another chain that jumps (or goes) to this one, else null. */
   jumpedFrom: Rule | null;
   /** Facts of its rules read so far, by rule index (see {@link chainFacts} and {@link ruleFacts}). */
@@ -32,6 +34,12 @@ export interface TableIndex {
   missingTargets: Map<string, Rule>;
   /** Chains whose facts were read since the last {@link releaseChainFacts} or {@link keepChainFacts}. */
   factsRead: IndexedChain[];
+  /**
+   * Names of the chains that may be service chains (`KUBE-` and 24 characters or more, not `KUBE-SEP-`), in
+   * declaration order: picked out while each name is at hand, so that finding a dump's service ports does not read
+   * the ~50k endpoint chain names of a large node a second time.
+   */
+  serviceChainCandidates: string[];
 }
 
 const EMPTY: readonly RuleFacts[] = [];
@@ -40,7 +48,8 @@ const EMPTY: readonly RuleFacts[] = [];
 export function indexTable(table: Table | null): TableIndex {
   const chains = new Map<string, IndexedChain>();
   const missingTargets = new Map<string, Rule>();
-  const index: TableIndex = { table, chains, missingTargets, factsRead: [] };
+  const serviceChainCandidates: string[] = [];
+  const index: TableIndex = { table, chains, missingTargets, factsRead: [], serviceChainCandidates };
   if (table === null) return index;
 
   // A chain declared and then deleted with -X (kube-proxy's stale-chain cleanup) no longer exists.
@@ -48,14 +57,21 @@ export function indexTable(table: Table | null): TableIndex {
   const kept: IndexedChain[] = [];
   for (const chain of table.chains) {
     if (deleted !== null && deleted.has(chain.name)) continue;
-    const indexed: IndexedChain = { chain, jumpedFrom: null, facts: null, allFacts: false, endpointJumps: null };
-    chains.set(chain.name, indexed);
+    const indexed: IndexedChain = { chain, ordinal: kept.length, jumpedFrom: null, facts: null, allFacts: false, endpointJumps: null };
+    const name = chain.name;
+    chains.set(name, indexed);
     kept.push(indexed);
+    if (name.length >= 24 && name.startsWith("KUBE-") && !name.startsWith(ENDPOINT_CHAIN_PREFIX)) serviceChainCandidates.push(name);
   }
+  // A parsed table names each chain once; a table made otherwise might not, and then only the map says which is meant.
+  const guessing = chains.size === kept.length;
   // Runs of rules jump to the same chain (every endpoint chain starts with `-j KUBE-MARK-MASQ`): the last target's
-  // lookup is remembered.
+  // lookup is remembered. And kube-proxy declares a chain's targets right after it, in the order it jumps to them (a
+  // service's KUBE-SVC, then its KUBE-SEP chains): the chain declared after the last one found is tried before the
+  // map. A hit compares two names read in declaration order; a map lookup reaches for a name anywhere in the dump.
   let lastTarget: string | null = null;
   let lastIndexed: IndexedChain | undefined;
+  let next = 0;
   for (let c = 0; c < kept.length; c++) {
     const source = kept[c]!;
     const rules = source.chain.rules;
@@ -63,10 +79,15 @@ export function indexTable(table: Table | null): TableIndex {
       const rule = rules[r]!;
       const target = rule.target;
       // Only kube-proxy's chains matter here; DNAT, MARK, RETURN … are extensions, other chains other components'.
-      if (target === null || !target.startsWith("KUBE-")) continue;
-      if (target !== lastTarget) {
+      if (target === null || target === lastTarget) {
+        if (target === null) continue;
+      } else {
+        if (!target.startsWith("KUBE-")) continue;
         lastTarget = target;
-        lastIndexed = chains.get(target);
+        if (r === 0 || next <= c) next = c + 1;
+        lastIndexed = guessing ? declaredAt(kept, next, target) ?? declaredAt(kept, c + 1, target) : undefined;
+        lastIndexed ??= chains.get(target);
+        if (lastIndexed !== undefined) next = lastIndexed.ordinal + 1;
       }
       const indexed = lastIndexed;
       if (indexed === undefined) {
@@ -78,6 +99,12 @@ export function indexTable(table: Table | null): TableIndex {
     }
   }
   return index;
+}
+
+/** The chain at `ordinal` when it is named `name`. */
+function declaredAt(kept: readonly IndexedChain[], ordinal: number, name: string): IndexedChain | undefined {
+  const guess = kept[ordinal];
+  return guess !== undefined && guess.chain.name === name ? guess : undefined;
 }
 
 /** The facts of a chain's rules in rule order (empty when the chain is absent), read on first use. */

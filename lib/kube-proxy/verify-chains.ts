@@ -7,7 +7,7 @@
  * family) whose hash equals the name, and an endpoint chain is verified by hashing the service port, protocol and
  * the DNAT destination it really holds.
  */
-import { isEndpointChainName, servicePortHash } from "./chain-names";
+import { isEndpointChainName, isServicePortHash, servicePortHash } from "./chain-names";
 import type { Protocol } from "./types";
 
 const PROTOCOLS: readonly Protocol[] = ["tcp", "udp", "sctp"];
@@ -71,9 +71,10 @@ export function identifyServicePort(
   cache: HashCache,
 ): ServicePortIdentity {
   // The usual case, and the first try of the search below: the first candidate as written, with the first protocol.
+  // Checked in place and not cached: each port's name is hashed once, and most ports are named right this way.
   const first = candidates[0];
   const firstProtocol = asProtocol(protocols[0]);
-  if (first !== undefined && firstProtocol !== null && cache.servicePortHash(first, firstProtocol) === hash) {
+  if (first !== undefined && firstProtocol !== null && isServicePortHash(hash, first, firstProtocol)) {
     return { name: first, protocol: firstProtocol, verified: true };
   }
   const observed: Protocol[] = [];
