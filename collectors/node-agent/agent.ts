@@ -2,9 +2,14 @@
  * The node agent's loop: capture on a timer and on rule changes, upload what the server lacks, spool what it could
  * not take, replay the spool in order, and flush on stop.
  *
- * One capture runs at a time; a change noticed during a capture queues exactly one more. The timer adapts to the
- * capture cost: the next capture waits at least 50 times as long as the last one took, which keeps the agent under
- * 2% of one core however large the node's rule set is.
+ * One capture runs at a time; a change noticed during a capture queues exactly one more. Both the timer and the
+ * change captures adapt to the measured CPU cost of a capture, commands included (capture-budget.ts), so the agent
+ * stays under 2% of one core on a quiet node and under a tenth of one under continuous churn, however large the
+ * node's rule set is.
+ *
+ * Memory: a capture keeps the bodies of only the chains the server is not known to have, and keeps them in a scratch
+ * file (body-store.ts) until its upload is done, so on a large node the agent holds digests and counters, not rule
+ * text; the dump itself is digested as it streams out of iptables-save.
  */
 import type { BuiltCapture } from "../../lib/capture/build-capture-upload";
 import { changedCounters } from "../../lib/capture/build-capture-upload";
@@ -13,7 +18,10 @@ import type { AgentConfig } from "./config";
 import { captureNode } from "./capture/capture-node";
 import { detectIptablesBackend } from "./capture/detect-backend";
 import type { CommandRunner } from "./capture/run-command";
+import { openBodyStore } from "./body-store";
+import { adaptedIntervalMs, createCaptureBudget, processCpuSeconds } from "./capture-budget";
 import { watchRuleChanges, type ChangeWatch } from "./change-watch";
+import { collectGarbage } from "./heap";
 import type { Logger } from "./log";
 import { newAgentMetrics, serveMetrics, type AgentMetrics } from "./metrics";
 import { openSpool, type SpoolEntry } from "./spool";
@@ -39,17 +47,16 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-/** Capture-cost factor: interval ≥ 50 × last capture duration keeps the agent under 2% of a core. */
-const COST_FACTOR = 50;
-/**
- * Rule changes are captured at once while a capture is cheap. Where one takes a second or more (tens of thousands
- * of rules), a capture right after each kube-proxy sync (every second under churn) would pin a core: change
- * captures then keep a gap of 10 × the capture's duration, bounding sustained churn to a tenth of a core.
- */
-const CHANGE_COST_FACTOR = 10;
-const CHEAP_CAPTURE_MS = 1_000;
 const LIVE_RETRY = { attempts: 3, baseMs: 200, maxMs: 2_000 };
 const REPLAY_BACKOFF = { baseMs: 1_000, maxMs: 60_000 };
+
+/** The chain bodies a capture kept. */
+interface CaptureBodies {
+  get(digest: string): string | undefined;
+  has(digest: string): boolean;
+}
+
+const NO_BODIES: CaptureBodies = { get: () => undefined, has: () => false };
 
 /** Per-family knowledge of the server's state, from accepted uploads. */
 interface ServerState {
@@ -73,9 +80,12 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   let timer: NodeJS.Timeout | undefined;
   let replayTimer: NodeJS.Timeout | undefined;
   let replayFailures = 0;
-  let lastCaptureMs = 0;
-  let lastCaptureEnded = 0;
+  /** CPU seconds of the last capture with its upload (commands included): what the next one is expected to cost. */
+  let lastCost = 0;
+  const budget = createCaptureBudget();
   let changeTimer: NodeJS.Timeout | undefined;
+  /** The server turned out to lack chains it was known to have (it lost them): capture again with every body. */
+  let recaptureWhole = false;
 
   const error = (kind: string, msg: string, cause: string) => {
     metrics.errors[kind] = (metrics.errors[kind] ?? 0) + 1;
@@ -91,12 +101,13 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const backend = (await detectIptablesBackend(runner)) ?? "iptables-nft";
   log({ level: "info", msg: "agent started", node: config.node, cluster: config.cluster, backend, execPrefix: config.execPrefix.join(" "), spooled: spool.depth().files });
 
-  const pendingOf = (entry: SpoolEntry, extraBodies: ReadonlyMap<string, string>): PendingCapture => {
+  const pendingOf = (entry: SpoolEntry, extraBodies: CaptureBodies): PendingCapture => {
     const family = entry.upload.family ?? "ipv4";
     const known = server.get(family);
     return {
       upload: { ...entry.upload, dropped: spool.dropped() },
       bodyOf: (digest) => entry.bodies[digest] ?? extraBodies.get(digest) ?? latestBodies.get(digest),
+      hasBody: (digest) => digest in entry.bodies || extraBodies.has(digest) || latestBodies.has(digest),
       serverHasRuleset: known?.rulesetDigest === entry.upload.rulesetDigest,
     };
   };
@@ -117,11 +128,12 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   };
 
   /** The spooled form of a capture: bodies of the chains the server is not known to have. */
-  const spoolEntryOf = (built: BuiltCapture, upload: SpoolEntry["upload"]): SpoolEntry => {
+  const spoolEntryOf = (upload: SpoolEntry["upload"], kept: CaptureBodies): SpoolEntry => {
     const known = server.get(upload.family ?? "ipv4")?.chains ?? new Set<string>();
     const bodies: Record<string, string> = {};
     for (const entry of upload.manifest ?? []) {
-      if (!known.has(entry.digest)) bodies[entry.digest] = built.bodiesByDigest.get(entry.digest)!;
+      const body = known.has(entry.digest) ? undefined : kept.get(entry.digest);
+      if (body !== undefined) bodies[entry.digest] = body;
     }
     return { upload, bodies };
   };
@@ -144,7 +156,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     for (const file of [...spool.files()]) {
       const entry = await spool.read(file);
       if (!entry) continue;
-      const pending = pendingOf(entry, new Map());
+      const pending = pendingOf(entry, NO_BODIES);
       const outcome = await sendCapture(target, pending);
       metrics.bytesSent += outcome.bytesSent;
       if (outcome.kind === "unreachable") {
@@ -174,45 +186,76 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   };
 
   /** Uploads one fresh capture, or spools it (behind older spooled ones, so that order is kept). */
-  const deliver = async (built: BuiltCapture) => {
+  const deliver = async (built: BuiltCapture, kept: CaptureBodies) => {
     const family = built.upload.family ?? "ipv4";
     const fullCounters = (built.upload.counters ?? []) as CounterUpload[];
     const upload = { ...built.upload, counters: changedCounters(fullCounters, server.get(family)?.counters ?? []) };
-    const entry = spoolEntryOf(built, upload);
     if (spool.files().length > 0 && !(await replay())) {
-      await toSpool(entry);
+      await toSpool(spoolEntryOf(upload, kept));
       scheduleReplay();
       return;
     }
-    const pending = pendingOf(entry, built.bodiesByDigest);
+    const pending = pendingOf({ upload, bodies: {} }, kept);
     const outcome = await sendWithRetry(target, pending, stopping ? { ...LIVE_RETRY, attempts: 1 } : LIVE_RETRY);
     metrics.bytesSent += outcome.bytesSent;
     if (outcome.kind === "accepted") await accepted(pending, outcome, fullCounters);
-    else if (outcome.kind === "refused") error("refused", `the server refused the capture (${outcome.status})`, describeAnswer(outcome.body));
+    else if (outcome.kind === "refused" && outcome.bodiesGone) {
+      // The server lost chains it had (a new database, retention): forget what it was known to have, capture again.
+      log({ level: "warn", msg: "the server lacks chains it had: capturing again with every body", captureId: upload.captureId });
+      server.delete(family);
+      recaptureWhole = true;
+    } else if (outcome.kind === "refused") error("refused", `the server refused the capture (${outcome.status})`, describeAnswer(outcome.body));
     else {
       error("upload", "server unreachable: capture spooled", outcome.cause);
-      await toSpool(entry);
+      await toSpool(spoolEntryOf(upload, kept));
       scheduleReplay();
     }
   };
 
+  /** Bodies worth keeping: those of chains the server is not known to have. */
+  const keepBody = (family: "ipv4" | "ipv6", digest: string) => !server.get(family)?.chains.has(digest);
+
   const captureOnce = async () => {
     const started = performance.now();
-    const capture = await captureNode(runner, config, backend, deps.now);
-    const seconds = (performance.now() - started) / 1000;
-    metrics.captures++;
-    metrics.lastCaptureSeconds = seconds;
-    metrics.captureSecondsSum += seconds;
-    intervalMs = Math.max(config.intervalMs, COST_FACTOR * seconds * 1000);
+    const cpuBefore = processCpuSeconds();
+    const store = openBodyStore(config.spoolDir);
+    try {
+      const capture = await captureNode(runner, config, backend, deps.now, { keepBody, storeBody: (digest, body) => store.put(digest, body) });
+      const seconds = (performance.now() - started) / 1000;
+      metrics.captures++;
+      metrics.lastCaptureSeconds = seconds;
+      metrics.captureSecondsSum += seconds;
+      for (const problem of capture.problems) error("capture", problem.msg, problem.cause);
+      // What reading the dump left behind goes before the upload adds its own.
+      collectGarbage();
+      // conntrack is the node's, not a family's: it rides on the first upload.
+      if (capture.conntrack && capture.rulesets[0]) capture.rulesets[0].upload.conntrack = capture.conntrack;
+      const keptOf = (built: BuiltCapture): CaptureBodies => ({
+        get: (digest) => store.get(digest) ?? built.bodiesByDigest.get(digest),
+        has: (digest) => store.has(digest) || built.bodiesByDigest.has(digest),
+      });
+      for (const built of capture.rulesets) await deliver(built, keptOf(built));
+      // Bodies the server still lacks (its answer was lost, it refused) stay at hand for the spool's replay; the
+      // rest go with the store.
+      const stillMissing = new Map<string, string>();
+      for (const built of capture.rulesets) {
+        const known = server.get(built.upload.family ?? "ipv4")?.chains;
+        for (const entry of built.upload.manifest ?? []) {
+          const body = known?.has(entry.digest) ? undefined : keptOf(built).get(entry.digest);
+          if (body !== undefined) stillMissing.set(entry.digest, body);
+        }
+      }
+      if (capture.rulesets.length > 0) latestBodies = stillMissing;
+    } finally {
+      store.close();
+    }
+    collectGarbage();
+    lastCost = Math.max(0, processCpuSeconds() - cpuBefore);
+    budget.spend(lastCost, Date.now());
+    metrics.lastCaptureCpuSeconds = lastCost;
+    metrics.captureCpuSecondsSum += lastCost;
+    intervalMs = adaptedIntervalMs(config.intervalMs, lastCost);
     metrics.intervalSeconds = intervalMs / 1000;
-    lastCaptureMs = seconds * 1000;
-    lastCaptureEnded = Date.now();
-    for (const problem of capture.problems) error("capture", problem.msg, problem.cause);
-    if (capture.rulesets.length === 0) return;
-    latestBodies = new Map(capture.rulesets.flatMap((r) => [...r.bodiesByDigest]));
-    // conntrack is the node's, not a family's: it rides on the first upload.
-    if (capture.conntrack) capture.rulesets[0]!.upload.conntrack = capture.conntrack;
-    for (const built of capture.rulesets) await deliver(built);
   };
 
   // One capture or replay at a time; `queuedCapture` coalesces the requests made meanwhile.
@@ -229,17 +272,23 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       if (stopping) return;
       clearTimeout(timer);
       await captureOnce();
+      if (recaptureWhole && !stopping) {
+        recaptureWhole = false;
+        await captureOnce();
+      }
       if (!stopping) timer = setTimeout(() => void captureNow(), intervalMs);
     });
     return queuedCapture;
   };
 
   const captureAfterChange = () => {
-    const wait = lastCaptureMs >= CHEAP_CAPTURE_MS ? lastCaptureEnded + CHANGE_COST_FACTOR * lastCaptureMs - Date.now() : 0;
+    metrics.changesSeen++;
+    const wait = budget.waitMs(lastCost, Date.now());
     if (wait <= 0) void captureNow();
     else
       changeTimer ??= setTimeout(() => {
         changeTimer = undefined;
+        metrics.changeCapturesHeld++;
         void captureNow();
       }, wait);
   };

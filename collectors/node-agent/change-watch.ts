@@ -57,12 +57,15 @@ export function watchRuleChanges(runner: CommandRunner, options: ChangeWatchOpti
     let last: string | null = null;
     const tick = async () => {
       const started = Date.now();
-      const result = await runner.run("iptables-save", ["-t", "nat"]);
+      // Hashed as it streams: a large node's dump is tens of megabytes the poll has no reason to hold.
+      const hash = createHash("sha256");
+      const result = await runner.streamLines("iptables-save", ["-t", "nat"], (line) => {
+        // The header and footer carry the time of the dump; only the rules are compared.
+        if (!line.startsWith("#")) hash.update(`${line}\n`);
+      });
       if (stopped) return;
       if (result.code === 0) {
-        // The header and footer carry the time of the dump; only the rules are compared.
-        const rules = result.stdout.split("\n").filter((l) => !l.startsWith("#")).join("\n");
-        const digest = createHash("sha256").update(rules).digest("hex");
+        const digest = hash.digest("hex");
         if (last !== null && digest !== last) changed();
         last = digest;
       }

@@ -1,5 +1,7 @@
 /**
- * The durable spool: captures that could not be uploaded wait here, one JSON file each, and are replayed in the
+ * The durable spool: captures that could not be uploaded wait here, one gzip'd JSON file each (a capture with the
+ * bodies of a 10k-service node's changed chains is megabytes of text, a tenth of that compressed, and the spool's
+ * byte bound then holds ten times as many captures), and are replayed in the
  * order they were taken. Files are named by a sequence number so that a directory listing is that order, also
  * after a restart. The spool is bounded by file count and bytes; when full, the oldest captures are dropped first
  * (the newest state of a node matters most) and the number dropped is kept, in the spool itself, until an upload
@@ -7,7 +9,9 @@
  */
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
 import type { CaptureUpload } from "../../lib/contracts/capture";
+import { gzipJson } from "./gzip-json";
 
 /** One spooled capture: the full upload (manifest included) and the bodies of chains the server may lack. */
 export interface SpoolEntry {
@@ -43,7 +47,8 @@ export interface SpoolLimits {
   maxBytes: number;
 }
 
-const FILE_PATTERN = /^(\d{12})-[A-Za-z0-9_-]+\.json$/;
+/** `.json.gz`; plain `.json` files are the spool of an earlier agent version, still read. */
+const FILE_PATTERN = /^(\d{12})-[A-Za-z0-9_-]+\.json(\.gz)?$/;
 const DROPPED_FILE = "dropped.json";
 
 /** Opens (creating) the spool in `dir`, picking up what an earlier run left there. */
@@ -66,8 +71,8 @@ export async function openSpool(dir: string, limits: SpoolLimits): Promise<Spool
 
   return {
     async append(entry) {
-      const text = JSON.stringify(entry);
-      const bytes = Buffer.byteLength(text);
+      const data = await gzipJson(entry);
+      const bytes = data.length;
       let dropping = 0;
       // Make room first, so the spool never holds more than its bounds, even for a moment.
       while (files.length - dropping > 0 && (files.length - dropping + 1 > limits.maxFiles || totalBytesAfter(files, dropping) + bytes > limits.maxBytes)) dropping++;
@@ -76,15 +81,16 @@ export async function openSpool(dir: string, limits: SpoolLimits): Promise<Spool
         dropped += dropping;
         await saveDropped();
       }
-      const name = `${String(next++).padStart(12, "0")}-${entry.upload.captureId}.json`;
-      await writeAtomically(path.join(dir, name), text);
+      const name = `${String(next++).padStart(12, "0")}-${entry.upload.captureId}.json.gz`;
+      await writeAtomically(path.join(dir, name), data);
       files.push({ name, bytes });
       return dropping;
     },
     files: () => files,
     async read(file) {
       try {
-        return JSON.parse(await readFile(path.join(dir, file.name), "utf8")) as SpoolEntry;
+        const data = await readFile(path.join(dir, file.name));
+        return JSON.parse((file.name.endsWith(".gz") ? gunzipSync(data) : data).toString("utf8")) as SpoolEntry;
       } catch {
         await remove(file);
         return null;
@@ -107,9 +113,9 @@ function totalBytesAfter(files: readonly SpooledFile[], skip: number): number {
 }
 
 /** Write then rename: a crash leaves the old file or the new one, never half a capture. */
-async function writeAtomically(file: string, text: string): Promise<void> {
+async function writeAtomically(file: string, data: string | Buffer): Promise<void> {
   const temporary = `${file}.tmp`;
-  await writeFile(temporary, text);
+  await writeFile(temporary, data);
   await rename(temporary, file);
 }
 

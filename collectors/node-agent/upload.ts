@@ -7,7 +7,10 @@
  * 400/401/403/413/415 for uploads that will never be accepted as they are. Network errors, 5xx, 408 and 429 are
  * worth retrying; the agent retries with backoff and then spools.
  */
-import { gzipSync } from "node:zlib";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { gzipJsonChunks } from "./gzip-json";
+import { collectGarbage } from "./heap";
 import { unchangedCaptureUpload } from "../../lib/capture/build-capture-upload";
 import type { CaptureAccepted, CaptureUpload, ChainBodyUpload } from "../../lib/contracts/capture";
 
@@ -21,16 +24,21 @@ export interface UploadTarget {
 /** What became of one capture. `bytesSent` counts the request bodies of every round (gzip'd). */
 export type UploadOutcome =
   | { kind: "accepted"; status: number; body: CaptureAccepted; bytesSent: number }
-  | { kind: "refused"; status: number; body: unknown; bytesSent: number }
+  | { kind: "refused"; status: number; body: unknown; bytesSent: number; /** The server asked for bodies this capture no longer has. */ bodiesGone?: boolean }
   | { kind: "unreachable"; cause: string; bytesSent: number };
 
 /** A capture ready to send: the full upload (with manifest) and where its chain bodies can be found. */
 export interface PendingCapture {
   upload: CaptureUpload;
   bodyOf(digest: string): string | undefined;
+  /** Whether `bodyOf` has this body, without reading it (default: ask `bodyOf`). */
+  hasBody?(digest: string): boolean;
   /** The server is known to have this ruleset: try the digest alone first (an unchanged capture, < 1 KB). */
   serverHasRuleset: boolean;
 }
+
+/** Compressed size from which a request counts as large (a manifest of thousands of chains, or their bodies). */
+const LARGE_REQUEST_BYTES = 256 * 1024;
 
 /** At most: a digest-only try, then the manifest, then the manifest with bodies. */
 const MAX_ROUNDS = 3;
@@ -40,9 +48,13 @@ export async function sendCapture(target: UploadTarget, capture: PendingCapture,
   const url = new URL("/api/v1/captures", target.server).toString();
   let attempt = capture.serverHasRuleset && capture.upload.manifest ? unchangedCaptureUpload(capture.upload) : capture.upload;
   let bytesSent = 0;
+  /** Digests whose bodies go with the attempt. */
+  let chains: readonly string[] = [];
   for (let round = 1; ; round++) {
-    const answer = await post(url, target.token, attempt, timeoutMs);
+    const answer = await post(url, target.token, attempt, timeoutMs, bodiesOf(capture, chains));
     bytesSent += answer.bytes;
+    // A large round leaves tens of megabytes of request text behind; collected now, it does not grow the heap.
+    if (answer.bytes > LARGE_REQUEST_BYTES) collectGarbage();
     if (answer.kind === "unreachable") return { ...answer, bytesSent };
     const { status, body } = answer;
     if (status === 200 || status === 201) return { kind: "accepted", status, body: body as CaptureAccepted, bytesSent };
@@ -56,13 +68,13 @@ export async function sendCapture(target: UploadTarget, capture: PendingCapture,
       continue;
     }
     if (missing.length === 0) return { kind: "refused", status, body, bytesSent };
-    const chains: ChainBodyUpload[] = [];
-    for (const digest of new Set(missing)) {
-      const text = capture.bodyOf(digest);
-      if (text === undefined) return { kind: "refused", status, body: { error: `the server asked for chain ${digest}, which this capture no longer has` }, bytesSent };
-      chains.push({ digest, body: text });
-    }
-    attempt = { ...capture.upload, chains };
+    const wanted = [...new Set(missing)];
+    const has = capture.hasBody ?? ((digest: string) => capture.bodyOf(digest) !== undefined);
+    const gone = wanted.find((digest) => !has(digest));
+    if (gone !== undefined) return { kind: "refused", status, body: { error: `the server asked for chain ${gone}, which this capture no longer has` }, bytesSent, bodiesGone: true };
+    // The bodies are read one at a time while the request is compressed (they may be tens of megabytes).
+    attempt = { ...capture.upload, chains: [] };
+    chains = wanted;
   }
 }
 
@@ -100,31 +112,56 @@ export async function sendWithRetry(
 
 type PostAnswer = { kind: "answer"; status: number; body: unknown; bytes: number } | { kind: "unreachable"; cause: string; bytes: number };
 
-async function post(url: string, token: string, upload: CaptureUpload, timeoutMs: number): Promise<PostAnswer> {
-  const payload = gzipSync(JSON.stringify(upload));
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", "content-encoding": "gzip", authorization: `Bearer ${token}` },
-      body: new Uint8Array(payload),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { kind: "unreachable", cause: `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, bytes: payload.length };
-  }
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    return { kind: "unreachable", cause: `connection lost reading the answer: ${(error as Error).message}`, bytes: payload.length };
-  }
-  try {
-    return { kind: "answer", status: response.status, body: JSON.parse(text), bytes: payload.length };
-  } catch {
-    return { kind: "answer", status: response.status, body: { error: text.slice(0, 500) }, bytes: payload.length };
-  }
+/**
+ * One POST through node:http rather than fetch: fetch copies a byte body into a stream of its own and keeps that copy
+ * with the request, which for the first capture of a large node (every chain body) was tens of megabytes held
+ * twice; here the gzip'd chunks are written to the socket as the compressor made them.
+ */
+/** The `chains` member of a request: the bodies of `digests`, read as they are written. */
+function* bodiesOf(capture: PendingCapture, digests: readonly string[]): Iterable<ChainBodyUpload> {
+  for (const digest of digests) yield { digest, body: capture.bodyOf(digest)! };
+}
+
+async function post(url: string, token: string, upload: CaptureUpload, timeoutMs: number, chains: Iterable<ChainBodyUpload>): Promise<PostAnswer> {
+  const payload = await gzipJsonChunks(upload, { chains });
+  const bytes = payload.reduce((sum, chunk) => sum + chunk.length, 0);
+  const target = new URL(url);
+  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise<PostAnswer>((resolve) => {
+    const request = send(
+      target,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+          "content-length": bytes,
+          authorization: `Bearer ${token}`,
+        },
+        timeout: timeoutMs,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("error", (error) => resolve({ kind: "unreachable", cause: `connection lost reading the answer: ${error.message}`, bytes }));
+        response.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          const status = response.statusCode ?? 0;
+          try {
+            resolve({ kind: "answer", status, body: JSON.parse(text), bytes });
+          } catch {
+            resolve({ kind: "answer", status, body: { error: text.slice(0, 500) }, bytes });
+          }
+        });
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on("error", (error: NodeJS.ErrnoException) =>
+      resolve({ kind: "unreachable", cause: `cannot reach ${url}: ${error.code ?? error.message}`, bytes }),
+    );
+    for (const chunk of payload) request.write(chunk);
+    request.end();
+  });
 }
 
 /** The `error` of an API answer, or the answer as JSON. */

@@ -196,6 +196,11 @@ describe("node agent against the natwatch app", () => {
     expect(captures).toHaveLength(4);
     expect(new Set(captures.map((c) => c.snapshotId)).size).toBe(1);
     expect(await snapshotsOf("worker-first")).toBe(1);
+
+    // The timer interval in use and the measured cost it follows are exported.
+    const metrics = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^natwatch_agent_interval_seconds 3600$/m);
+    expect(Number(/^natwatch_agent_capture_cpu_seconds_total (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
   }, 60_000);
 
   it("captures a rule change within a second or two through the change watch", async () => {
@@ -279,9 +284,9 @@ describe("node agent against the natwatch app", () => {
       for (let i = 0; i < 5; i++) await agent.captureNow();
       expect(agent.metrics.spoolFiles).toBe(3);
       expect(agent.metrics.dropped).toBe(2);
-      const files = (await readdir(config.spoolDir)).filter((f) => f.endsWith(".json") && f !== "dropped.json").sort();
+      const files = (await readdir(config.spoolDir)).filter((f) => f.endsWith(".json.gz")).sort();
       expect(files.map((f) => f.slice(0, 12))).toEqual(["000000000003", "000000000004", "000000000005"]);
-      kept = files.map((f) => f.slice(13, -5));
+      kept = files.map((f) => f.slice(13, -".json.gz".length));
     } finally {
       await relay.up();
     }
@@ -321,7 +326,7 @@ describe("node agent against the natwatch app", () => {
     await rm(truncateFlag);
     await writeFile(lockFlag, "");
     await agent.captureNow();
-    expect(logs).toContainEqual(expect.objectContaining({ level: "error", msg: "iptables-save -t nat failed (exit 4)", cause: expect.stringContaining("xtables lock") }));
+    expect(logs).toContainEqual(expect.objectContaining({ level: "error", msg: "iptables-save -c failed (exit 4)", cause: expect.stringContaining("xtables lock") }));
     const metrics = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
     expect(metrics).toContain('natwatch_agent_errors_total{kind="capture"} 2');
     expect(metrics).toContain("natwatch_agent_captures_total 2");

@@ -3,7 +3,7 @@
  * state, as uploads built by lib/capture, plus the problems met on the way.
  */
 import { randomUUID } from "node:crypto";
-import { buildCaptureFromDump, buildNftCapture, type BuiltCapture } from "../../../lib/capture/build-capture-upload";
+import { buildNftCapture, type BuiltCapture } from "../../../lib/capture/build-capture-upload";
 import type { ConntrackSample } from "../../../lib/contracts/capture";
 import { captureConntrack, type CaptureProblem } from "./capture-conntrack";
 import { captureIptables } from "./capture-iptables";
@@ -27,8 +27,18 @@ export interface NodeCapture {
   problems: CaptureProblem[];
 }
 
-/** Reads the node's rules and conntrack state through `runner`. */
-export async function captureNode(runner: CommandRunner, identity: NodeIdentity, backend: IptablesBackend, now: () => Date): Promise<NodeCapture> {
+/**
+ * Reads the node's rules and conntrack state through `runner`. `bodies.keepBody(family, digest)` says which chain
+ * bodies of iptables rules to keep (those the server may lack), `bodies.storeBody` keeps them; digests and counters
+ * are kept for every chain. nftables listings are small and keep their bodies in `bodiesByDigest`.
+ */
+export async function captureNode(
+  runner: CommandRunner,
+  identity: NodeIdentity,
+  backend: IptablesBackend,
+  now: () => Date,
+  bodies: { keepBody(family: "ipv4" | "ipv6", digest: string): boolean; storeBody(digest: string, body: string): void },
+): Promise<NodeCapture> {
   const capturedAt = now();
   const problems: CaptureProblem[] = [];
   const rulesets: BuiltCapture[] = [];
@@ -43,15 +53,15 @@ export async function captureNode(runner: CommandRunner, identity: NodeIdentity,
     family,
   });
 
-  const v4 = await captureIptables(runner, "ipv4");
+  const v4 = await captureIptables(runner, { ...meta("ipv4", backend), family: "ipv4" }, { keepBody: (digest) => bodies.keepBody("ipv4", digest), storeBody: bodies.storeBody });
   if (!v4.ok) problems.push({ msg: v4.msg, cause: v4.cause });
   const mode = await detectProxyMode(runner, v4.ok && v4.hasKubeServices);
   if (mode === "iptables") {
-    if (v4.ok) rulesets.push(buildCaptureFromDump(v4.dump, meta("ipv4", backend)));
-    const v6 = await captureIptables(runner, "ipv6");
+    if (v4.ok) rulesets.push(v4.capture);
+    const v6 = await captureIptables(runner, { ...meta("ipv6", backend), family: "ipv6" }, { keepBody: (digest) => bodies.keepBody("ipv6", digest), storeBody: bodies.storeBody });
     if (!v6.ok) problems.push({ msg: v6.msg, cause: v6.cause });
     // Saving creates an empty ip6 nat table on nf_tables; only a family with rules is a ruleset worth keeping.
-    else if (v6.hasRules) rulesets.push(buildCaptureFromDump(v6.dump, meta("ipv6", backend)));
+    else if (v6.hasRules) rulesets.push(v6.capture);
   } else {
     for (const [nftFamily, family] of [["ip", "ipv4"], ["ip6", "ipv6"]] as const) {
       const listed = await captureNftTable(runner, nftFamily);
