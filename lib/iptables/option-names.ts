@@ -47,8 +47,20 @@ export function addressOption(src: string, start: number, length: number): numbe
     const letter = src.charCodeAt(start + 1);
     return letter === 115 /* s */ || letter === 100 /* d */ ? ADDRESS_HOST : ADDRESS_NONE;
   }
-  if (length < 4 || length > 16 || src.charCodeAt(start + 1) !== DASH) return ADDRESS_NONE;
-  for (const name of HOST_LONG_OPTIONS) if (name.length === length && src.startsWith(name, start)) return ADDRESS_HOST;
-  for (const name of NAT_OPTIONS) if (name.length === length && src.startsWith(name, start)) return ADDRESS_NAT;
-  return ADDRESS_NONE;
+  if (src.charCodeAt(start + 1) !== DASH) return ADDRESS_NONE;
+  // By length first: this runs for every option of every rule until an IPv6 address shows.
+  switch (length) {
+    case 4:
+    case 11:
+    case 16:
+      for (const name of NAT_OPTIONS) if (name.length === length && src.startsWith(name, start)) return ADDRESS_NAT;
+      return ADDRESS_NONE;
+    case 5:
+    case 8:
+    case 13:
+      for (const name of HOST_LONG_OPTIONS) if (name.length === length && src.startsWith(name, start)) return ADDRESS_HOST;
+      return ADDRESS_NONE;
+    default:
+      return ADDRESS_NONE;
+  }
 }

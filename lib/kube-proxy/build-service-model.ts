@@ -6,7 +6,7 @@
  * when the dump has it, the filter table (services without endpoints). Linear in the size of the dump: chains and
  * jumps are indexed once, each service port reads only its own chains.
  */
-import type { IptablesDump } from "../iptables/types";
+import type { Chain, IptablesDump } from "../iptables/types";
 import {
   endpointChainName,
   SERVICE_CHAIN_PREFIXES,
@@ -156,7 +156,7 @@ function readEndpoints(
       });
     }
     for (const rung of ladder.rungs) {
-      const known = bySepChain === null ? findEndpoint(endpoints, rung.sepChain) : bySepChain.get(rung.sepChain);
+      const known = bySepChain === null ? findEndpoint(endpoints, rung) : bySepChain.get(rung.sepChain);
       if (known !== undefined) {
         known.packets += rung.packets;
         known.bytes += rung.bytes;
@@ -173,21 +173,38 @@ function readEndpoints(
         bytes: rung.bytes,
         via,
       };
+      endpointChains[endpoints.length] = rung.endpointChain;
       endpoints.push(endpoint);
       if (bySepChain !== null) bySepChain.set(endpoint.sepChain, endpoint);
       else if (endpoints.length === ENDPOINT_SCAN_MAX) bySepChain = new Map(endpoints.map((e) => [e.sepChain, e]));
     }
   }
+  endpointChains.length = 0; // no dump kept alive after the model is built
   return { endpoints, affinitySeconds };
 }
 
 /** Endpoints a port collects before it looks them up in a map rather than by scanning. */
 const ENDPOINT_SCAN_MAX = 32;
 
-function findEndpoint(endpoints: readonly EndpointModel[], sepChain: string): EndpointModel | undefined {
-  for (let i = 0; i < endpoints.length; i++) if (endpoints[i]!.sepChain === sepChain) return endpoints[i];
+/**
+ * The endpoint already read for the rung's chain. Rungs of one chain name reach the same chain object, so rungs that
+ * reach chains are told apart by object (no comparison of names, which are distinct strings of equal length).
+ */
+function findEndpoint(endpoints: readonly EndpointModel[], rung: LadderRung): EndpointModel | undefined {
+  const { endpointChain, sepChain } = rung;
+  for (let i = 0; i < endpoints.length; i++) {
+    const chain = endpointChains[i];
+    if (endpointChain !== null && chain !== null) {
+      if (chain === endpointChain) return endpoints[i];
+    } else if (endpoints[i]!.sepChain === sepChain) {
+      return endpoints[i];
+    }
+  }
   return undefined;
 }
+
+/** The endpoint chain behind each endpoint of the port being read (null for a dangling jump), by position. */
+const endpointChains: (Chain | null)[] = [];
 
 /** Filter-table refusals, and the old nat-table drops at the end of a path (`-j KUBE-MARK-DROP`), each once. */
 function noEndpointVerdicts(draft: ServicePortDraft, paths: readonly ServicePath[], nat: TableIndex): NoEndpointsVerdict[] {

@@ -14,6 +14,8 @@ import { identifyServicePort, type HashCache, type ServicePortIdentity } from ".
 /** Everything known about one service port, before it is modelled. */
 export interface ServicePortDraft {
   hash: string;
+  /** Position among the drafts, in the order they were made. */
+  ordinal: number;
   /** Service-level chains of the port, declared or jumped to. */
   chains: Partial<Record<ServiceChainPrefix, string>>;
   /** KUBE-SERVICES and KUBE-NODEPORTS rules jumping into the chains, in input order. */
@@ -24,15 +26,20 @@ export interface ServicePortDraft {
 /** Groups a dump's service-level chains, entry rules and filter verdicts by service port. */
 export function collectServicePorts(nat: TableIndex, filter: TableIndex, cache: HashCache): Map<string, ServicePortDraft> {
   const drafts = new Map<string, ServicePortDraft>();
-  // A port's chains are declared together (KUBE-EXT-H, KUBE-SVC-H, …): the last draft is tried before the map.
+  // A port's chains are declared together (KUBE-EXT-H, KUBE-SVC-H, …), and KUBE-SERVICES jumps to the ports in the
+  // order they were declared: the last draft, then the one made after it, are tried before the map.
+  const order: ServicePortDraft[] = [];
   let last: ServicePortDraft | undefined;
+  let next = 0;
   const draftOf = (hash: string): ServicePortDraft => {
     if (last !== undefined && last.hash === hash) return last;
-    let draft = drafts.get(hash);
+    let draft = next < order.length && order[next]!.hash === hash ? order[next] : drafts.get(hash);
     if (draft === undefined) {
-      draft = { hash, chains: {}, entries: [], verdicts: [] };
+      draft = { hash, ordinal: order.length, chains: {}, entries: [], verdicts: [] };
       drafts.set(hash, draft);
+      order.push(draft);
     }
+    next = draft.ordinal + 1;
     last = draft;
     return draft;
   };
