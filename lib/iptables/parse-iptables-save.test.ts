@@ -267,6 +267,28 @@ describe("parseIptablesSave input handling", () => {
     expect(t.committed).toBe(false);
   });
 
+  it("puts each rule in its chain whatever order the groups come in, next to declared or not", () => {
+    const names = ["KUBE-SVC-AAAA", "KUBE-SEP-AAAA", "KUBE-SEP-AAAB", "KUBE-SEP-AAAC", "KUBE-EXT-AAAA"];
+    const order = [0, 1, 2, 3, 4, 0, 3, 2, 1, 4, 1, 4, 0, 2];
+    const lines = ["*nat", ...names.map((n) => `:${n} - [0:0]`)];
+    order.forEach((c, i) => lines.push(`-A ${names[c]} -m comment --comment r${i} -j RETURN`));
+    lines.push("-A KUBE-SEP-AAAD -j RETURN", "-A KUBE-SEP-AAAB -j RETURN", "COMMIT", "");
+    const t = table(dumpOf(lines.join("\n")), "nat");
+    const expected = new Map<string, string[]>();
+    order.forEach((c, i) => expected.set(names[c]!, [...(expected.get(names[c]!) ?? []), `-m comment --comment r${i} -j RETURN`]));
+    expected.get("KUBE-SEP-AAAB")!.push("-j RETURN");
+    expected.set("KUBE-SEP-AAAD", ["-j RETURN"]);
+    expect(new Map(t.chains.map((c) => [c.name, c.rules.map((r) => r.text)]))).toEqual(expected);
+    expect(t.chains.map((c) => c.declared)).toEqual([true, true, true, true, true, false]);
+  });
+
+  it("refuses a chain declared twice with the line of the first declaration, before and after a chain used undeclared", () => {
+    const twice = parseIptablesSave("*nat\n:A - [0:0]\n:B - [0:0]\n:A - [0:0]\nCOMMIT\n");
+    expect(twice.ok ? null : [twice.error.reason, twice.error.line]).toEqual(["chain A declared twice (first at line 2)", 4]);
+    const afterUse = parseIptablesSave("*nat\n:A - [0:0]\n-A C -j A\n:C - [0:0]\n:A - [0:0]\nCOMMIT\n");
+    expect(afterUse.ok ? null : [afterUse.error.reason, afterUse.error.line]).toEqual(["chain A declared twice (first at line 2)", 5]);
+  });
+
   it("reads -P with counters and a restore input's -N", () => {
     const dump = dumpOf("-P INPUT DROP -c 10 20\n-N KUBE-X\n-A INPUT -j KUBE-X\n", { defaultTable: "filter" });
     expect(table(dump, "filter").chains.map((c) => [c.name, c.policy, c.counters])).toEqual([

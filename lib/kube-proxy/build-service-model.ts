@@ -97,9 +97,12 @@ function buildServicePort(
   const read = readServicePaths(nat, draft.entries, entryMasquerade, draft.hash);
   addFilterAddresses(draft, read);
   const { endpoints, affinitySeconds } = readEndpoints(draft, identity, nat, problems);
+  const { namespace, service, portName } = splitServicePortName(name);
   return {
     name,
-    ...splitServicePortName(name),
+    namespace,
+    service,
+    portName,
     protocol: identity.protocol,
     svcChain: chain("KUBE-SVC-"),
     svlChain: chain("KUBE-SVL-"),
