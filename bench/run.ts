@@ -14,6 +14,7 @@ import { renderSection, type BenchSection } from "./report";
 import { parseModelSection } from "./sections/parse-model";
 import { diffSection } from "./sections/diff";
 import { ingestSection } from "./sections/ingest";
+import { dashboardSection } from "./sections/dashboard";
 
 const outDir = join(import.meta.dirname, "out");
 const resultsDir = join(import.meta.dirname, "results");
@@ -23,6 +24,7 @@ const sections: Record<string, () => Promise<BenchSection> | BenchSection> = {
   parse: () => parseModelSection(outDir, isRoot),
   diff: () => diffSection(),
   ingest: () => ingestSection(),
+  dashboard: () => dashboardSection(),
 };
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;

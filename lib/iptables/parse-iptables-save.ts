@@ -40,7 +40,7 @@ import type {
 const { clip, expectLineEnd, isWordEnd, readBracketCounters, sharedCounters, skipBlanks, wordEnd } = fields;
 const { KNOWN_TABLES, finishTable, newTableState, newUndeclaredChain, readDeclaration, readDeletion, readNewChain, readPolicy } =
   chains;
-const { newTokenizerContext, tokenizeRuleInto } = tokenizer;
+const { newTokenizerContext, tokenTarget, tokenizeRuleInto } = tokenizer;
 
 /** How to read an input that does not say it itself. */
 export interface ParseOptions {
@@ -327,7 +327,7 @@ function readRule(
     line: reader.line,
     options: tokens.options,
     matchModules: tokens.matchModules,
-    target: tokens.target,
+    target: readTarget(reader, state),
     goto: tokens.goto,
   };
   if (cut) rule.countersOffset = tokens.cutStart - textStart;
@@ -353,6 +353,39 @@ function declaredNext(input: string, state: TableState, nameStart: number, nameE
     if (name.length === length && input.startsWith(name, nameStart)) {
       state.nextDeclared = k + 1;
       return declared[k]!;
+    }
+  }
+  return null;
+}
+
+/** The target of the rule just tokenized: a kube-proxy chain's as its declared name when it is found where expected. */
+function readTarget(reader: Reader, state: TableState): string | null {
+  const { input, context } = reader;
+  const { targetStart, targetEnd } = context.tokens;
+  if (targetStart >= 0 && targetEnd - targetStart > 5 && input.startsWith("KUBE-", targetStart)) {
+    const declared = declaredTarget(input, state, targetStart, targetEnd);
+    if (declared !== null) return declared;
+  }
+  return tokenTarget(context);
+}
+
+/**
+ * The name of the chain a rule jumps to, as the very string the chain was declared with, when it is one of the chains
+ * declared where kube-proxy's targets usually are (after the last target found this way, or right after the rule's
+ * own chain: a KUBE-SVC's rungs jump to the KUBE-SEP chains declared after it); else null, and the rule keeps the
+ * target it was read with, an equal string. Sharing the declared string costs a comparison here, where the target
+ * was just read, and saves a comparison of two distinct strings each time a reader of the dump looks the target up.
+ */
+function declaredTarget(input: string, state: TableState, start: number, end: number): string | null {
+  const { declared } = state;
+  const length = end - start;
+  for (let guess = 0; guess < 3; guess++) {
+    const k = guess === 0 ? state.nextTarget : state.nextDeclared + guess - 1;
+    if (k >= declared.length) continue;
+    const name = declared[k]!.name;
+    if (name.length === length && input.startsWith(name, start)) {
+      state.nextTarget = k + 1;
+      return name;
     }
   }
   return null;

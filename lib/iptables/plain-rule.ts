@@ -17,7 +17,7 @@ import type { TokenizerContext } from "./tokenize-rule";
  * getter call, which in the per-word loops costs more than the work itself on a 230k-rule dump.
  */
 const { ADDRESS_HOST, ADDRESS_NAT, SPECIAL_COUNTERS, SPECIAL_NONE, SPECIAL_TARGET, addressOption, specialOption } = names;
-const { nextIndex, sharedSlice } = words;
+const { nextIndex } = words;
 
 const SPACE = 32;
 const BANG = 33;
@@ -70,8 +70,10 @@ function finishOption(context: TokenizerContext): boolean {
   if (special !== SPECIAL_NONE && argCount !== 1) return false;
   if (special === SPECIAL_TARGET) {
     const out = context.tokens;
-    if (out.target !== null || negated || firstArgQuoted) return false;
-    out.target = sharedSlice(src, firstArgStart, firstArgEnd);
+    if (out.targetStart >= 0 || negated || firstArgQuoted) return false;
+    // Left in place: the parser takes the string (see RuleTokens.targetStart).
+    out.targetStart = firstArgStart;
+    out.targetEnd = firstArgEnd;
     out.goto = nameLength === 2 ? src.charCodeAt(nameStart + 1) === 103 /* g */ : src.startsWith("--goto", nameStart);
   }
   if (!context.sawIPv6 && argCount > 0) {
@@ -93,8 +95,8 @@ function finishOption(context: TokenizerContext): boolean {
 }
 
 /**
- * Reads `context.src[start, end)`, which holds no tab, into `context.tokens` (target and goto; the caller
- * has reset them and set the empty option lists). False when the general tokenizer must read it instead.
+ * Reads `context.src[start, end)`, which holds no tab, into `context.tokens` (where the target is, and goto; the
+ * caller has reset them and set the empty option lists). False when the general tokenizer must read it instead.
  */
 export function readPlainRule(context: TokenizerContext, start: number, end: number): boolean {
   const { src } = context;

@@ -34,6 +34,8 @@ export interface TableState {
   deletions: ChainDeletion[];
   /** Where in `declared` the parser looks first for the chain of the next rule group (see parse-iptables-save.ts). */
   nextDeclared: number;
+  /** Where in `declared` the parser looks first for the chain a rule jumps to (see parse-iptables-save.ts). */
+  nextTarget: number;
 }
 
 export function newTableState(name: string, line: number): TableState {
@@ -44,6 +46,7 @@ export function newTableState(name: string, line: number): TableState {
     undeclared: [],
     deletions: [],
     nextDeclared: 0,
+    nextTarget: 0,
   };
 }
 

@@ -24,7 +24,8 @@ import type { PacketCounters, RuleOption } from "./types";
 const { ADDRESS_NAT, ADDRESS_NONE, SPECIAL_COUNTERS, SPECIAL_MODULE, SPECIAL_NONE, SPECIAL_TARGET, addressOption, specialOption } = names;
 const { readPlainRule } = plain;
 const { cachedOption, newOptionSharing, sharedModules } = sharing;
-const { NEGATION, OPTION, QUOTED, commonIndex, hasTab, isDigitsWord, newWordScanner, readNumber, scanWords, wordValue } = words;
+const { NEGATION, OPTION, QUOTED, commonIndex, hasTab, isDigitsWord, newWordScanner, readNumber, scanWords, sharedSlice, wordValue } =
+  words;
 
 const DASH = 45;
 
@@ -59,7 +60,7 @@ export function tokenizeRule(text: string): TokenizeResult {
       text: cut ? text.slice(0, out.cutStart) + text.slice(out.cutEnd) : text,
       options: out.options,
       matchModules: out.matchModules,
-      target: out.target,
+      target: tokenTarget(context),
       goto: out.goto,
       counters: out.counters,
       countersOffset: cut ? out.cutStart : undefined,
@@ -78,6 +79,13 @@ export interface RuleTokens {
   /** Source range of an inline `-c P B` to cut out of the text (absolute offsets); -1 when none. */
   cutStart: number;
   cutEnd: number;
+  /**
+   * Where the target was written, when the texts-only pass read it in place (absolute offsets; -1 otherwise): `target`
+   * is then left null, and the caller takes the word (see {@link tokenTarget}), which spares a string the parser may
+   * replace by the declared chain name.
+   */
+  targetStart: number;
+  targetEnd: number;
   /** Why the text is not a rule (null when it is one), and the absolute offset where. */
   error: string | null;
   errorAt: number;
@@ -95,6 +103,12 @@ export interface TokenizerContext extends WordScanner, OptionSharing {
 /** The options and modules of every rule when the caller asked for texts only (shared, read-only). */
 const NO_OPTIONS: RuleOption[] = [];
 const NO_MODULES: string[] = [];
+
+/** The target of the rule just tokenized, wherever tokenizeRuleInto left it. */
+export function tokenTarget(context: TokenizerContext): string | null {
+  const { tokens } = context;
+  return tokens.targetStart >= 0 ? sharedSlice(context.src, tokens.targetStart, tokens.targetEnd) : tokens.target;
+}
 
 /** A context for tokenizing rules of `src`; the parser makes one per input. */
 export function newTokenizerContext(src: string, detail = true): TokenizerContext {
@@ -122,6 +136,8 @@ export function newTokenizerContext(src: string, detail = true): TokenizerContex
       counters: null,
       cutStart: -1,
       cutEnd: -1,
+      targetStart: -1,
+      targetEnd: -1,
       error: null,
       errorAt: 0,
     },
@@ -219,6 +235,7 @@ export function tokenizeRuleInto(context: TokenizerContext, start: number, end: 
   out.counters = null;
   out.cutStart = -1;
   out.cutEnd = -1;
+  out.targetStart = -1;
   out.error = null;
   if (!context.detail) {
     out.options = NO_OPTIONS;
@@ -227,6 +244,7 @@ export function tokenizeRuleInto(context: TokenizerContext, start: number, end: 
     if (!hasTab(context, start, end) && readPlainRule(context, start, end)) return true;
     out.target = null;
     out.goto = false;
+    out.targetStart = -1;
   }
   const options = context.ruleOptions;
   options.length = 0;
