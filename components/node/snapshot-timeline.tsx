@@ -15,10 +15,13 @@ const time = (d: Date) => d.toISOString().slice(11, 19);
  * the snapshot; the list underneath reads the same intervals to a screen reader in words.
  */
 export function SnapshotTimeline({ intervals, from, to }: { intervals: readonly TimelineInterval[]; from: Date; to: Date }) {
-  const span = Math.max(1, to.getTime() - from.getTime());
-  const position = (at: Date) => Math.min(100, Math.max(0, ((at.getTime() - from.getTime()) / span) * 100));
   // Oldest first, so each interval ends where the next begins.
   const ordered = [...intervals].sort((a, b) => a.snapshot.firstSeen.getTime() - b.snapshot.firstSeen.getTime());
+  // A node that began reporting inside the range would be a sliver at the right end: the axis starts at its first state.
+  const first = ordered[0]?.snapshot.firstSeen;
+  const axisFrom = first && first > from ? first : from;
+  const span = Math.max(1, to.getTime() - axisFrom.getTime());
+  const position = (at: Date) => Math.min(100, Math.max(0, ((at.getTime() - axisFrom.getTime()) / span) * 100));
   return (
     <figure aria-labelledby="timeline-caption">
       <figcaption id="timeline-caption" className="mb-2 text-base font-semibold">Snapshot history</figcaption>
@@ -44,12 +47,12 @@ export function SnapshotTimeline({ intervals, from, to }: { intervals: readonly 
         })}
       </ol>
       <div className="mt-1 flex justify-between text-xs text-zinc-600 dark:text-zinc-400" aria-hidden>
-        <span>{from.toISOString().slice(0, 16).replace("T", " ")} UTC</span>
-        <span>{to.toISOString().slice(0, 16).replace("T", " ")} UTC</span>
+        <span>{axisFrom.toISOString().slice(0, 19).replace("T", " ")} UTC</span>
+        <span>{to.toISOString().slice(0, 19).replace("T", " ")} UTC</span>
       </div>
       <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
         <span className="mr-1 inline-block h-2 w-3 rounded-sm bg-blue-600 align-middle dark:bg-blue-500" aria-hidden /> changed services{" "}
-        <span className="ml-3 mr-1 inline-block h-2 w-3 rounded-sm bg-zinc-500 align-middle" aria-hidden /> rules rewritten, services unchanged. Times in UTC ({time(from)}–{time(to)}).
+        <span className="ml-3 mr-1 inline-block h-2 w-3 rounded-sm bg-zinc-500 align-middle" aria-hidden /> rules rewritten, services unchanged. Times in UTC ({time(axisFrom)}–{time(to)}).
       </p>
     </figure>
   );
