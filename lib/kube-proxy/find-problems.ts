@@ -20,7 +20,7 @@ export function isServiceOrEndpointChain(name: string): boolean {
 export function findChainProblems(index: TableIndex): ModelProblem[] {
   const problems: ModelProblem[] = [];
   const tableName = index.table?.name ?? "";
-  for (const { chain, jumpedFrom } of index.chains.values()) {
+  for (const { chain, jumpedFrom } of index.kept) {
     if (jumpedFrom === null && isServiceOrEndpointChain(chain.name)) {
       problems.push({ kind: "orphan-chain", chain: chain.name, line: chain.line, message: "no rule jumps to this chain" });
     }
@@ -28,7 +28,7 @@ export function findChainProblems(index: TableIndex): ModelProblem[] {
   // Only kube-proxy's (and kubelet's KUBE-MARK-DROP) chains: other targets are extensions (DNAT, MARK, …) or chains
   // of other components, which a capture limited to one table may legitimately lack.
   if (index.missingTargets.size === 0) return problems;
-  for (const { chain } of index.chains.values()) {
+  for (const { chain } of index.kept) {
     for (const rule of chain.rules) {
       if (rule.target === null || !index.missingTargets.has(rule.target)) continue;
       problems.push({

@@ -28,8 +28,15 @@ export interface IndexedChain {
 
 export interface TableIndex {
   table: Table | null;
-  /** Chains by name; chains a restore input deletes with `-X` are left out. */
+  /**
+   * Chains by name, but for endpoint chains (`KUBE-SEP-…`, most chains of a large node), which {@link lookupChain}
+   * finds; chains a restore input deletes with `-X` are left out.
+   */
   chains: Map<string, IndexedChain>;
+  /** Every chain, in the table's order (a table names each chain once, as iptables requires). */
+  kept: IndexedChain[];
+  /** Endpoint chains by name, made on the first lookup of one by name (see {@link lookupChain}). */
+  endpointChains: Map<string, IndexedChain> | null;
   /** Jump targets named `KUBE-…` that are not chains of the table, with the first rule jumping to each. */
   missingTargets: Map<string, Rule>;
   /** Chains whose facts were read since the last {@link releaseChainFacts} or {@link keepChainFacts}. */
@@ -49,22 +56,29 @@ export function indexTable(table: Table | null): TableIndex {
   const chains = new Map<string, IndexedChain>();
   const missingTargets = new Map<string, Rule>();
   const serviceChainCandidates: string[] = [];
-  const index: TableIndex = { table, chains, missingTargets, factsRead: [], serviceChainCandidates };
+  const kept: IndexedChain[] = [];
+  const index: TableIndex = { table, chains, kept, endpointChains: null, missingTargets, factsRead: [], serviceChainCandidates };
   if (table === null) return index;
 
   // A chain declared and then deleted with -X (kube-proxy's stale-chain cleanup) no longer exists.
   const deleted = table.deletedChains.length === 0 ? null : new Set(table.deletedChains);
-  const kept: IndexedChain[] = [];
+  let endpointChains = 0;
   for (const chain of table.chains) {
     if (deleted !== null && deleted.has(chain.name)) continue;
     const indexed: IndexedChain = { chain, ordinal: kept.length, jumpedFrom: null, facts: null, allFacts: false, endpointJumps: null };
     const name = chain.name;
-    chains.set(name, indexed);
     kept.push(indexed);
-    if (name.length >= 24 && name.startsWith("KUBE-") && !name.startsWith(ENDPOINT_CHAIN_PREFIX)) serviceChainCandidates.push(name);
+    // The endpoint chains' map is made only if one is looked up by name: the jumps to them are found below by their
+    // place in the table, and the model reaches them through those jumps.
+    if (name.startsWith(ENDPOINT_CHAIN_PREFIX)) {
+      endpointChains++;
+      continue;
+    }
+    chains.set(name, indexed);
+    if (name.length >= 24 && name.startsWith("KUBE-")) serviceChainCandidates.push(name);
   }
-  // A parsed table names each chain once; a table made otherwise might not, and then only the map says which is meant.
-  const guessing = chains.size === kept.length;
+  // A parsed table names each chain once; a table made otherwise might not, and then only a map says which is meant.
+  const guessing = chains.size + endpointChains === kept.length;
   // Runs of rules jump to the same chain (every endpoint chain starts with `-j KUBE-MARK-MASQ`): the last target's
   // lookup is remembered. And kube-proxy declares a chain's targets right after it, in the order it jumps to them (a
   // service's KUBE-SVC, then its KUBE-SEP chains): the chain declared after the last one found is tried before the
@@ -85,8 +99,8 @@ export function indexTable(table: Table | null): TableIndex {
         if (!target.startsWith("KUBE-")) continue;
         lastTarget = target;
         if (r === 0 || next <= c) next = c + 1;
-        lastIndexed = guessing ? declaredAt(kept, next, target) ?? declaredAt(kept, c + 1, target) : undefined;
-        lastIndexed ??= chains.get(target);
+        lastIndexed = guessing ? declaredNear(kept, next, c, target) : undefined;
+        lastIndexed ??= lookupChain(index, target);
         if (lastIndexed !== undefined) next = lastIndexed.ordinal + 1;
       }
       const indexed = lastIndexed;
@@ -101,15 +115,36 @@ export function indexTable(table: Table | null): TableIndex {
   return index;
 }
 
-/** The chain at `ordinal` when it is named `name`. */
-function declaredAt(kept: readonly IndexedChain[], ordinal: number, name: string): IndexedChain | undefined {
-  const guess = kept[ordinal];
-  return guess !== undefined && guess.chain.name === name ? guess : undefined;
+/**
+ * The chain named `name` when it is the one at `next` or among the few declared after chain `source` (a KUBE-SVC's
+ * KUBE-SVL comes between it and its KUBE-SEP chains), else undefined.
+ */
+function declaredNear(kept: readonly IndexedChain[], next: number, source: number, name: string): IndexedChain | undefined {
+  const guess = kept[next];
+  if (guess !== undefined && guess.chain.name === name) return guess;
+  const end = Math.min(kept.length, source + 1 + NEAR);
+  for (let k = source + 1; k < end; k++) if (kept[k]!.chain.name === name) return kept[k];
+  return undefined;
+}
+
+/** How many chains after a chain its targets are looked for among. */
+const NEAR = 8;
+
+/** The chain named `name`, endpoint chains included. */
+export function lookupChain(index: TableIndex, name: string): IndexedChain | undefined {
+  const found = index.chains.get(name);
+  if (found !== undefined || !name.startsWith(ENDPOINT_CHAIN_PREFIX)) return found;
+  if (index.endpointChains === null) {
+    const endpoints = new Map<string, IndexedChain>();
+    for (const indexed of index.kept) if (indexed.chain.name.startsWith(ENDPOINT_CHAIN_PREFIX)) endpoints.set(indexed.chain.name, indexed);
+    index.endpointChains = endpoints;
+  }
+  return index.endpointChains.get(name);
 }
 
 /** The facts of a chain's rules in rule order (empty when the chain is absent), read on first use. */
 export function chainFacts(index: TableIndex, chain: string): readonly RuleFacts[] {
-  const indexed = index.chains.get(chain);
+  const indexed = lookupChain(index, chain);
   if (indexed === undefined) return EMPTY;
   if (!indexed.allFacts) {
     const rules = indexed.chain.rules;
@@ -122,7 +157,7 @@ export function chainFacts(index: TableIndex, chain: string): readonly RuleFacts
 
 /** A chain of the table with what the index knows, for readers that pick rules by target before reading facts. */
 export function indexedChain(index: TableIndex, chain: string): IndexedChain | undefined {
-  return index.chains.get(chain);
+  return lookupChain(index, chain);
 }
 
 /**
@@ -145,7 +180,7 @@ function startFacts(index: TableIndex, indexed: IndexedChain): (RuleFacts | unde
  * The rules of a chain (empty when the chain is absent), for readers that decide by a rule's target alone.
  */
 export function chainRules(index: TableIndex, chain: string): readonly Rule[] {
-  return index.chains.get(chain)?.chain.rules ?? NO_RULES;
+  return lookupChain(index, chain)?.chain.rules ?? NO_RULES;
 }
 
 const NO_RULES: readonly Rule[] = [];
@@ -169,12 +204,12 @@ export function keepChainFacts(index: TableIndex): void {
 
 /** True when a rule of another chain jumps to `chain`. */
 export function isJumpedTo(index: TableIndex, chain: string): boolean {
-  return (index.chains.get(chain)?.jumpedFrom ?? null) !== null;
+  return (lookupChain(index, chain)?.jumpedFrom ?? null) !== null;
 }
 
 /** The line of a chain's declaration, or of the first rule jumping to it when it does not exist. */
 export function chainLine(index: TableIndex, chain: string): number | undefined {
-  return index.chains.get(chain)?.chain.line ?? index.missingTargets.get(chain)?.line;
+  return lookupChain(index, chain)?.chain.line ?? index.missingTargets.get(chain)?.line;
 }
 
 /**
