@@ -3,8 +3,14 @@
  * ladder configures and the new connections the node actually sent there (EndpointTraffic, derived at ingest from
  * the balancing rules' counters), as totals and as a bucketed series.
  *
+ * A counter window belongs to the moment its closing capture read the counters (windowEnd): that is when natwatch
+ * saw the connections, and a range as short as one request loop, which starts after the previous capture, still
+ * holds the capture that counted it.
+ *
  * The series is summed by the database, grouped by (node, endpoint, bucket), over the (servicePort, windowStart)
- * index: 30 days of one-minute windows come back as a few hundred rows, not hundreds of thousands.
+ * index: 30 days of one-minute windows come back as a few hundred rows, not hundreds of thousands. Windows are
+ * looked up from LONGEST_WINDOW_MS before the range so the index bounds the scan; a window longer than that (an agent
+ * silent for over a day) spans a counter history too coarse to place in time and is left out.
  */
 import { Prisma } from "../../../prisma/generated/sqlite/client";
 import type { ServicePortModel } from "../../kube-proxy/types";
@@ -114,12 +120,17 @@ export async function getEndpointTraffic(
   return { cluster: cluster.name, servicePort, from, to, bucketSeconds, buckets, overall: overallOf(nodeViews, bucketCount), nodes: nodeViews };
 }
 
+/** How far before a range a counter window may start and still be counted in it (see the module comment). */
+const LONGEST_WINDOW_MS = 86_400_000;
+
 async function trafficRows(db: Db, nodeIds: number[], servicePort: string, from: Date, to: Date, bucketSeconds: number) {
-  const bucket = bucketStart(db, "windowStart", bucketSeconds);
+  const bucket = bucketStart(db, "windowEnd", bucketSeconds);
+  const earliestStart = new Date(from.getTime() - LONGEST_WINDOW_MS);
   const rows = await db.$queryRaw<{ nodeId: number; endpoint: string; bucket: bigint | number; connections: bigint | number }[]>`
     SELECT "nodeId", "endpoint", ${bucket} AS "bucket", SUM("newConnections") AS "connections"
     FROM "EndpointTraffic"
-    WHERE "servicePort" = ${servicePort} AND "windowStart" >= ${from} AND "windowStart" <= ${to}
+    WHERE "servicePort" = ${servicePort} AND "windowStart" >= ${earliestStart} AND "windowStart" <= ${to}
+      AND "windowEnd" >= ${from} AND "windowEnd" <= ${to}
       AND "nodeId" IN (${Prisma.join(nodeIds)})
     GROUP BY 1, 2, 3`;
   return rows.map((r) => ({ nodeId: Number(r.nodeId), endpoint: r.endpoint, bucket: Number(r.bucket), connections: Number(r.connections) }));
