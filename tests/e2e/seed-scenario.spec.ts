@@ -8,13 +8,11 @@ import { formatShare } from "../../lib/dashboard/format";
 import { ServicePortPage } from "./pages/service-port-page";
 import { readScenario, scenarioStep } from "./support/scenario";
 
-const scenario = readScenario();
 
 test.describe("the seed scenario as natwatch shows it", () => {
-  test.skip(scenario === null, "the history is not a lab scenario run (no data/e2e.scenario.json)");
 
   test("the ClusterIP's requests: each endpoint configured at one third, observed as many times as it answered", async ({ page }) => {
-    const run = scenario!;
+    const run = readScenario();
     const step = scenarioStep(run, "curl-clusterip");
     const curl = step.curl!;
     const [namespace, rest] = run.service.servicePort.split("/") as [string, string];
@@ -34,7 +32,7 @@ test.describe("the seed scenario as natwatch shows it", () => {
   });
 
   test("webpod2's restart reached every node, the lagging node last and at least its lag late", async ({ page }) => {
-    const run = scenario!;
+    const run = readScenario();
     const restart = scenarioStep(run, "restart-webpod2");
     const [namespace, rest] = run.service.servicePort.split("/") as [string, string];
     const view = new ServicePortPage(page);

@@ -133,10 +133,20 @@ describe.each(providers)("capture history on %s", (provider) => {
       observedAt: new Date(Date.parse(at(300)) + minute * 60_000).toISOString(),
       object: { metadata: { name: `whoami-${rv}`, namespace: "default", resourceVersion: rv }, status: { podIP: ip, podIPs: [{ ip }] } },
     });
+    // The slice follows the pods, as the endpoint slice controller does: later, naming the new pod's IP too.
+    const slice = {
+      kind: "EndpointSlice" as const,
+      type: "MODIFIED" as const,
+      observedAt: new Date(Date.parse(at(300)) + 1.5 * 60_000).toISOString(),
+      object: {
+        metadata: { name: "whoami-abcde", namespace: "default", resourceVersion: "904" },
+        endpoints: [{ addresses: ["10.10.1.2"] }, { addresses: ["10.10.2.7"] }, { addresses: ["10.10.3.3"] }],
+      },
+    };
     await ingestKubeEvents(db, cluster.id, {
       cluster: cluster.name,
       dropped: 0,
-      events: [pod("DELETED", "10.10.2.2", 0.5, "901"), pod("ADDED", "10.10.2.7", 1, "902"), pod("ADDED", "10.10.3.3", -30, "903")],
+      events: [pod("DELETED", "10.10.2.2", 0.5, "901"), pod("ADDED", "10.10.2.7", 1, "902"), pod("ADDED", "10.10.3.3", -30, "903"), slice],
     });
     await ingestWithResend(db, cluster.id, buildCapture(renderedDump([seedService(["10.10.1.2", "10.10.2.7", "10.10.3.3"])]), { node, capturedAt: at(302) }));
 
@@ -146,9 +156,14 @@ describe.each(providers)("capture history on %s", (provider) => {
       ["endpoint-removed", "whoami-901", "DELETED", 90_000],
       ["endpoint-added", "whoami-902", "ADDED", 60_000],
     ]);
-    // Outside the window (the 10.10.3.3 pod event is 32 minutes old at this change) nothing links.
+    // The pod is the cause even where its slice's update came later; without a pod event in the window the slice is.
+    const [sliceOnly] = await linkChangeCauses(db, [{ ...changes[1]!, detail: { endpoint: { address: "10.10.1.2:80" } } }]);
+    expect([sliceOnly?.cause?.kind, sliceOnly?.cause?.name, sliceOnly?.cause?.delayMs]).toEqual(["EndpointSlice", "whoami-abcde", 30_000]);
+    // Outside the window (the 10.10.3.3 pod event is 32 minutes old at this change) no pod links; its slice does.
     const [stale] = await linkChangeCauses(db, [{ ...changes[1]!, detail: { endpoint: { address: "10.10.3.3:80" } } }]);
-    expect(stale?.cause).toBeNull();
+    expect(stale?.cause?.kind).toBe("EndpointSlice");
+    const [unknown] = await linkChangeCauses(db, [{ ...changes[1]!, detail: { endpoint: { address: "10.10.9.9:80" } } }]);
+    expect(unknown?.cause).toBeNull();
   });
 
   it("ingests an nftables listing and counts connections per endpoint chain", async () => {

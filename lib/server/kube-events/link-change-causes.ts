@@ -2,10 +2,12 @@
  * Which Kubernetes event caused a service change, and how long the node took to follow (a query-time function for
  * the read API; nothing is stored, so events that arrive after the capture still link).
  *
- * An endpoint added or removed at time t on a node names an address (`10.244.1.5:80`). The cause is the latest Pod or
- * EndpointSlice event naming that IP at or before t, within a window (default 10 minutes): a pod that became ready
- * (or went away) updates its EndpointSlice, kube-proxy syncs, the node's rules change. The delay t − event.at is the
- * node's propagation delay as natwatch saw it — an upper bound, since t is when the capture noticed the change.
+ * An endpoint added or removed at time t on a node names an address (`10.244.1.5:80`). The cause is the latest Pod
+ * event naming that IP at or before t, within a window (default 10 minutes); failing that, the latest EndpointSlice
+ * event naming it. A pod that became ready (or went away) updates its EndpointSlice, kube-proxy syncs, the node's
+ * rules change: the pod is what an operator did and recognizes, and the delay from it covers the whole chain — the
+ * slice is only its echo, milliseconds later. The delay t − event.at is the node's propagation delay as natwatch saw
+ * it — an upper bound, since t is when the capture noticed the change.
  */
 import type { Db } from "../db";
 import { normalizeIp } from "./event-ips";
@@ -69,15 +71,17 @@ export async function linkChangeCauses<C extends ChangeToLink>(
       continue;
     }
     const ip = endpointIp(address);
-    const hit = await db.kubeEventIp.findFirst({
-      where: {
-        ip,
-        at: { lte: change.at, gte: new Date(change.at.getTime() - windowMs) },
-        event: { clusterId: change.clusterId, kind: { in: ["Pod", "EndpointSlice"] } },
-      },
-      orderBy: [{ at: "desc" }, { eventId: "desc" }],
-      include: { event: { select: { id: true, kind: true, namespace: true, name: true, type: true, resourceVersion: true, at: true } } },
-    });
+    const latest = (kind: "Pod" | "EndpointSlice") =>
+      db.kubeEventIp.findFirst({
+        where: {
+          ip,
+          at: { lte: change.at, gte: new Date(change.at.getTime() - windowMs) },
+          event: { clusterId: change.clusterId, kind },
+        },
+        orderBy: [{ at: "desc" }, { eventId: "desc" }],
+        include: { event: { select: { id: true, kind: true, namespace: true, name: true, type: true, resourceVersion: true, at: true } } },
+      });
+    const hit = (await latest("Pod")) ?? (await latest("EndpointSlice"));
     linked.push({
       change,
       cause: hit

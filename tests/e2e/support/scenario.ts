@@ -9,9 +9,15 @@ import type { ScenarioResult, StepRecord } from "../../../lab/scenarios/scenario
 
 const SCENARIO_FILE = process.env.E2E_SCENARIO ?? path.join(import.meta.dirname, "../../../data/e2e.scenario.json");
 
-/** The scenario account, or null when the history is not a scenario run (the simulated demo story). */
-export function readScenario(): ScenarioResult | null {
-  if (!existsSync(SCENARIO_FILE)) return null;
+/**
+ * The scenario account. Read when a test runs, not when the file is collected: the test server writes it after
+ * Playwright has loaded the tests. scripts/e2e-server.sh always feeds the server a scenario run (live, or the
+ * checked-in recording), so a missing account is an error.
+ */
+export function readScenario(): ScenarioResult {
+  if (!existsSync(SCENARIO_FILE)) {
+    throw new Error(`no scenario account at ${SCENARIO_FILE}: scripts/e2e-server.sh writes it (on kind, set E2E_SCENARIO)`);
+  }
   return JSON.parse(readFileSync(SCENARIO_FILE, "utf8")) as ScenarioResult;
 }
 
