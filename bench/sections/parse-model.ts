@@ -23,6 +23,19 @@ interface ChildFigures {
   lines: number;
 }
 
+/** Rounds of natwatch runs and `iptables-restore --test` runs, alternating, and the runs of each in a round. */
+const ROUNDS = 2;
+const NATWATCH_RUNS = 5;
+const RESTORE_RUNS = 3;
+
+/** Adds a later round's runs to the first round's figures (peak RSS: the larger). */
+function mergeChildFigures(into: ChildFigures, more: ChildFigures): void {
+  into.runsMs.push(...more.runsMs);
+  into.parseMs.push(...more.parseMs);
+  into.modelMs.push(...more.modelMs);
+  into.maxRssMb = Math.max(into.maxRssMb, more.maxRssMb);
+}
+
 async function natwatchParseModel(file: string, runs: number): Promise<ChildFigures> {
   const { stdout } = await run(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../measure/parse-model-child.ts"), file, String(runs)], {
     maxBuffer: 1 << 20,
@@ -36,13 +49,21 @@ export async function parseModelSection(outDir: string, canUseNetns: boolean): P
   const file = join(outDir, "nat-10k.txt");
   writeFileSync(file, dump);
 
-  const natwatch = await natwatchParseModel(file, 5);
+  // The machine is shared: natwatch and its peer are measured in alternating rounds, so that a burst of other work
+  // weighs on both alike rather than on whichever happened to run during it. Each side keeps its best run.
+  const rounds = canUseNetns ? ROUNDS : 1;
+  const natwatch = await natwatchParseModel(file, NATWATCH_RUNS);
+  const restoreRuns: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round > 0) mergeChildFigures(natwatch, await natwatchParseModel(file, NATWATCH_RUNS));
+    if (canUseNetns) restoreRuns.push(...(await measureIptablesRestoreTest(dump, { runs: RESTORE_RUNS })).runsMs);
+  }
   const bestNatwatch = Math.min(...natwatch.runsMs);
   const section: BenchSection = {
     title: "Parse + model of a 10k-service nat dump",
     rows: [
       { measure: "dump", value: `${fmtBytes(Buffer.byteLength(dump))}, ${natwatch.lines.toLocaleString("en")} lines, ${natwatch.servicePorts} service ports, ${natwatch.endpoints} endpoints`, budget: "", ok: null },
-      { measure: "natwatch parse + model (best of 5)", value: `${fmtMs(bestNatwatch)} (median ${fmtMs(median(natwatch.runsMs))}; parse ${fmtMs(median(natwatch.parseMs))}, model ${fmtMs(median(natwatch.modelMs))})`, budget: "", ok: null },
+      { measure: `natwatch parse + model (best of ${natwatch.runsMs.length})`, value: `${fmtMs(bestNatwatch)} (median ${fmtMs(median(natwatch.runsMs))}; parse ${fmtMs(median(natwatch.parseMs))}, model ${fmtMs(median(natwatch.modelMs))})`, budget: "", ok: null },
       { measure: "natwatch peak RSS", value: `${natwatch.maxRssMb.toFixed(0)} MB`, budget: "< 500 MB", ok: natwatch.maxRssMb < 500 },
     ],
     notes: [],
@@ -52,10 +73,13 @@ export async function parseModelSection(outDir: string, canUseNetns: boolean): P
     section.notes.push("`iptables-restore --test` not measured: the bench needs root for a network namespace.");
     return section;
   }
-  const restoreTest = await measureIptablesRestoreTest(dump, { runs: 3 });
-  const ratio = restoreTest.ms / bestNatwatch;
+  section.notes.push(
+    `natwatch (${NATWATCH_RUNS} runs in a process of its own) and \`iptables-restore --test\` (${RESTORE_RUNS} runs) measured in ${rounds} alternating rounds; each keeps its best run.`,
+  );
+  const restoreMs = Math.min(...restoreRuns);
+  const ratio = restoreMs / bestNatwatch;
   section.rows.push(
-    { measure: "`iptables-restore --test`, same file (best of 3)", value: fmtMs(restoreTest.ms), budget: "", ok: null },
+    { measure: `\`iptables-restore --test\`, same file (best of ${restoreRuns.length})`, value: `${fmtMs(restoreMs)} (median ${fmtMs(median(restoreRuns))})`, budget: "", ok: null },
     { measure: "ratio iptables-restore --test / natwatch", value: `${ratio.toFixed(1)}×`, budget: "≥ 3×", ok: ratio >= 3 },
   );
 
