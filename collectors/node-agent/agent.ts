@@ -48,6 +48,13 @@ export interface RunningAgent {
 }
 
 const LIVE_RETRY = { attempts: 3, baseMs: 200, maxMs: 2_000 };
+/**
+ * A save that runs longer than this many times the last one, and at least MIN_SAVE_TIMEOUT_MS, is reading rules
+ * that change faster than it can read them (see capture-iptables.ts): it is stopped, and the churn budget, charged
+ * with its CPU, holds the next attempt back.
+ */
+const SAVE_TIMEOUT_FACTOR = 4;
+const MIN_SAVE_TIMEOUT_MS = 30_000;
 const REPLAY_BACKOFF = { baseMs: 1_000, maxMs: 60_000 };
 
 /** The chain bodies a capture kept. */
@@ -82,6 +89,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   let replayFailures = 0;
   /** CPU seconds of the last capture with its upload (commands included): what the next one is expected to cost. */
   let lastCost = 0;
+  /** Wall seconds of the last capture that read the rules: the next save may take a few times as long, no more. */
+  let lastSaveSeconds = 0;
   const budget = createCaptureBudget();
   let changeTimer: NodeJS.Timeout | undefined;
   /** The server turned out to lack chains it was known to have (it lost them): capture again with every body. */
@@ -220,8 +229,14 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     const cpuBefore = processCpuSeconds();
     const store = openBodyStore(config.spoolDir);
     try {
-      const capture = await captureNode(runner, config, backend, deps.now, { keepBody, storeBody: (digest, body) => store.put(digest, body) });
+      const capture = await captureNode(runner, config, backend, deps.now, {
+        keepBody,
+        storeBody: (digest, body) => store.put(digest, body),
+        // The first save has nothing to compare with: the runner's own limit applies.
+        ...(lastSaveSeconds > 0 ? { saveTimeoutMs: Math.max(MIN_SAVE_TIMEOUT_MS, SAVE_TIMEOUT_FACTOR * lastSaveSeconds * 1000) } : {}),
+      });
       const seconds = (performance.now() - started) / 1000;
+      if (capture.rulesets.length > 0) lastSaveSeconds = seconds;
       metrics.captures++;
       metrics.lastCaptureSeconds = seconds;
       metrics.captureSecondsSum += seconds;

@@ -20,10 +20,16 @@ const LINES_PER_COLLECTION = 20_000;
 /** kube-proxy's filter chains, which tell its filter rules apart from a node's others (CNI, firewalls). */
 const KUBE_FILTER_CHAINS = ["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES"];
 
-/** Which chain bodies to keep (those the server may lack), and where. */
+/** Which chain bodies to keep (those the server may lack), and where; and how long a save may take. */
 export interface BodyKeeping {
   keepBody(digest: string): boolean;
   storeBody(digest: string, body: string): void;
+  /**
+   * With nf_tables, iptables-save starts its dump over whenever the ruleset changes meanwhile: on a large node
+   * changing faster than it can be read (a rule change every second, a dump of 2 s) it never finishes and spins
+   * at a full core. Past this limit it is stopped, and its CPU time counts against the capture budget.
+   */
+  saveTimeoutMs?: number;
 }
 
 export type IptablesCaptureResult =
@@ -38,7 +44,9 @@ export type IptablesCaptureResult =
 export async function captureIptables(runner: CommandRunner, meta: CaptureMeta & { family: "ipv4" | "ipv6" }, bodies: BodyKeeping): Promise<IptablesCaptureResult> {
   const cmd = meta.family === "ipv4" ? "iptables-save" : "ip6tables-save";
   // A digester per table kube-proxy writes; other tables' lines (mangle, raw) are skipped.
-  const digesters = new Map<string, DumpDigester>(["nat", "filter"].map((table) => [table, createDumpDigester({ family: meta.family, ...bodies })]));
+  const digesters = new Map<string, DumpDigester>(
+    ["nat", "filter"].map((table) => [table, createDumpDigester({ family: meta.family, keepBody: bodies.keepBody, storeBody: bodies.storeBody })]),
+  );
   let current: DumpDigester | undefined;
   let inTable = false;
   let lines = 0;
@@ -54,7 +62,7 @@ export async function captureIptables(runner: CommandRunner, meta: CaptureMeta &
       inTable = false;
     }
     if (lines % LINES_PER_COLLECTION === 0) collectGarbage();
-  });
+  }, bodies.saveTimeoutMs);
   if (result.code !== 0) return { ok: false, msg: `${cmd} -c failed (exit ${result.code})`, cause: result.stderr.trim() };
   const digested: DigestedDump[] = [];
   for (const [table, digester] of digesters) {

@@ -37,7 +37,7 @@ export async function captureNode(
   identity: NodeIdentity,
   backend: IptablesBackend,
   now: () => Date,
-  bodies: { keepBody(family: "ipv4" | "ipv6", digest: string): boolean; storeBody(digest: string, body: string): void },
+  bodies: { keepBody(family: "ipv4" | "ipv6", digest: string): boolean; storeBody(digest: string, body: string): void; saveTimeoutMs?: number },
 ): Promise<NodeCapture> {
   const capturedAt = now();
   const problems: CaptureProblem[] = [];
@@ -53,12 +53,12 @@ export async function captureNode(
     family,
   });
 
-  const v4 = await captureIptables(runner, { ...meta("ipv4", backend), family: "ipv4" }, { keepBody: (digest) => bodies.keepBody("ipv4", digest), storeBody: bodies.storeBody });
+  const v4 = await captureIptables(runner, { ...meta("ipv4", backend), family: "ipv4" }, { ...bodies, keepBody: (digest) => bodies.keepBody("ipv4", digest) });
   if (!v4.ok) problems.push({ msg: v4.msg, cause: v4.cause });
   const mode = await detectProxyMode(runner, v4.ok && v4.hasKubeServices);
   if (mode === "iptables") {
     if (v4.ok) rulesets.push(v4.capture);
-    const v6 = await captureIptables(runner, { ...meta("ipv6", backend), family: "ipv6" }, { keepBody: (digest) => bodies.keepBody("ipv6", digest), storeBody: bodies.storeBody });
+    const v6 = await captureIptables(runner, { ...meta("ipv6", backend), family: "ipv6" }, { ...bodies, keepBody: (digest) => bodies.keepBody("ipv6", digest) });
     if (!v6.ok) problems.push({ msg: v6.msg, cause: v6.cause });
     // Saving creates an empty ip6 nat table on nf_tables; only a family with rules is a ruleset worth keeping.
     else if (v6.hasRules) rulesets.push(v6.capture);

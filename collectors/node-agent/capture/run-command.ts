@@ -17,8 +17,11 @@ export interface CommandResult {
 /** Runs commands behind a prefix. */
 export interface CommandRunner {
   run(cmd: string, args: readonly string[]): Promise<CommandResult>;
-  /** Feeds stdout line by line to `onLine` without keeping it (conntrack -L can be a million lines). */
-  streamLines(cmd: string, args: readonly string[], onLine: (line: string) => void): Promise<Omit<CommandResult, "stdout">>;
+  /**
+   * Feeds stdout line by line to `onLine` without keeping it (conntrack -L can be a million lines). `timeoutMs`
+   * shortens the runner's own limit for this command.
+   */
+  streamLines(cmd: string, args: readonly string[], onLine: (line: string) => void, timeoutMs?: number): Promise<Omit<CommandResult, "stdout">>;
   /** Starts a long-running command (`nft monitor`); lines go to `onLine`, its end to `onExit`. */
   follow(cmd: string, args: readonly string[], onLine: (line: string) => void, onExit: (code: number, stderr: string) => void): { stop(): void };
 }
@@ -58,14 +61,19 @@ export function createCommandRunner(prefix: readonly string[], timeoutMs = 600_0
       clearTimeout(timer);
       return { stdout: Buffer.concat(chunks).toString("utf8"), stderr: result.stderr, code: result.code };
     },
-    async streamLines(cmd, args, onLine) {
+    async streamLines(cmd, args, onLine, commandTimeoutMs) {
       const { child, done } = start(cmd, args);
       const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
       lines.on("line", onLine);
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const limit = Math.min(timeoutMs, commandTimeoutMs ?? timeoutMs);
+      let killed = false;
+      const timer = setTimeout(() => {
+        killed = true;
+        child.kill("SIGKILL");
+      }, limit);
       const [result] = await Promise.all([done, new Promise((resolve) => lines.once("close", resolve))]);
       clearTimeout(timer);
-      return result;
+      return killed ? { code: -1, stderr: `${result.stderr}killed after ${limit} ms`.trim() } : result;
     },
     follow(cmd, args, onLine, onExit) {
       const { child, done } = start(cmd, args);
