@@ -113,11 +113,14 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const pendingOf = (entry: SpoolEntry, extraBodies: CaptureBodies): PendingCapture => {
     const family = entry.upload.family ?? "ipv4";
     const known = server.get(family);
+    const hasBody = (digest: string) => digest in entry.bodies || extraBodies.has(digest) || latestBodies.has(digest);
     return {
       upload: { ...entry.upload, dropped: spool.dropped() },
       bodyOf: (digest) => entry.bodies[digest] ?? extraBodies.get(digest) ?? latestBodies.get(digest),
-      hasBody: (digest) => digest in entry.bodies || extraBodies.has(digest) || latestBodies.has(digest),
+      hasBody,
       serverHasRuleset: known?.rulesetDigest === entry.upload.rulesetDigest,
+      // Only against a known server state: without one, every body would go, also those the server has.
+      ...(known ? { expectedMissing: [...new Set((entry.upload.manifest ?? []).map((e) => e.digest).filter((d) => !known.chains.has(d) && hasBody(d)))] } : {}),
     };
   };
 

@@ -35,6 +35,11 @@ export interface PendingCapture {
   hasBody?(digest: string): boolean;
   /** The server is known to have this ruleset: try the digest alone first (an unchanged capture, < 1 KB). */
   serverHasRuleset: boolean;
+  /**
+   * Chains the server is known to lack (new since its last accepted ruleset): their bodies go with the first
+   * manifest, which saves the 409 round — a whole manifest sent twice on a large node — for an ordinary change.
+   */
+  expectedMissing?: readonly string[];
 }
 
 /** Compressed size from which a request counts as large (a manifest of thousands of chains, or their bodies). */
@@ -49,7 +54,7 @@ export async function sendCapture(target: UploadTarget, capture: PendingCapture,
   let attempt = capture.serverHasRuleset && capture.upload.manifest ? unchangedCaptureUpload(capture.upload) : capture.upload;
   let bytesSent = 0;
   /** Digests whose bodies go with the attempt. */
-  let chains: readonly string[] = [];
+  let chains: readonly string[] = attempt.manifest ? (capture.expectedMissing ?? []) : [];
   for (let round = 1; ; round++) {
     const answer = await post(url, target.token, attempt, timeoutMs, bodiesOf(capture, chains));
     bytesSent += answer.bytes;
@@ -65,6 +70,7 @@ export async function sendCapture(target: UploadTarget, capture: PendingCapture,
     if (!attempt.manifest) {
       // The server forgot the ruleset (a new database, retention): send the manifest, bodies if it asks again.
       attempt = { ...capture.upload, chains: [] };
+      chains = capture.expectedMissing ?? [];
       continue;
     }
     if (missing.length === 0) return { kind: "refused", status, body, bytesSent };
