@@ -8,7 +8,7 @@
  */
 import type { Chain, PacketCounters, Rule } from "../iptables/types";
 import { ENDPOINT_CHAIN_PREFIX } from "./chain-names";
-import { effectiveShares, ladderFaults, type LadderFault } from "./probability";
+import { effectiveShares, ladderFaults, probabilityNumber, type LadderFault } from "./probability";
 import { readComment, readRuleFacts, type RuleFacts } from "./rule-facts";
 import * as scanning from "./scan-rule-text";
 import { chainRules, indexedChain, type TableIndex } from "./table-index";
@@ -184,8 +184,8 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
       comment = scanned.comment;
       commentRead = true;
     }
-    const probability = probabilityText === null ? null : Number(probabilityText);
-    const endpointChain = indexed?.endpointJumps?.[r]?.chain ?? null;
+    const probability = probabilityText === null ? null : probabilityNumber(probabilityText);
+    const endpointChain = indexed?.endpointJumps?.[r] ?? null;
     const destination = endpointChain === null ? null : dnatDestination(endpointChain.rules);
     if (destination === null && !commentRead) comment = scanRuleText(rule.text).comment;
     rungs.push({
@@ -203,21 +203,23 @@ export function readBalancingChain(index: TableIndex, chain: string): BalancingC
     });
   }
 
-  const ladder = rungs.map((r) => r.probability);
+  const ladder = new Array<number | null>(rungs.length);
+  for (let i = 0; i < rungs.length; i++) ladder[i] = rungs[i]!.probability;
   const shares = effectiveShares(ladder);
-  rungs.forEach((rung, i) => {
+  for (let i = 0; i < rungs.length; i++) {
+    const rung = rungs[i]!;
     rung.share = shares[i]!;
-    const returning = affinity?.get(rung.sepChain);
+    const returning = affinity === null ? undefined : affinity.get(rung.sepChain);
     if (returning !== undefined) {
       rung.packets += returning.packets;
       rung.bytes += returning.bytes;
     }
-  });
+  }
   return {
     chain,
     rungs,
     affinitySeconds,
-    faults: ladderFaults(ladder),
+    faults: ladderFaults(ladder, shares),
     line: rungs[0]?.line ?? null,
     unexpected,
   };

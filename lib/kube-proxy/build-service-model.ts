@@ -134,56 +134,76 @@ function readEndpoints(
   nat: TableIndex,
   problems: ModelProblem[],
 ): { endpoints: EndpointModel[]; affinitySeconds: number | null } {
-  const servicePort = identity.name ?? undefined;
-  const balancing: { chain: BalancingChain; via: EndpointModel["via"] }[] = [];
   const { "KUBE-SVC-": svc, "KUBE-SVL-": svl, "KUBE-XLB-": xlb } = draft.chains;
-  if (svc !== undefined) balancing.push({ chain: readBalancingChain(nat, svc), via: "cluster" });
-  if (svl !== undefined) balancing.push({ chain: readBalancingChain(nat, svl), via: "local" });
-  if (xlb !== undefined && balancesItself(nat, xlb)) balancing.push({ chain: readBalancingChain(nat, xlb), via: "local" });
+  const reading: EndpointsReading = { identity, problems, count: 0, bySepChain: null, affinitySeconds: null };
+  if (svc !== undefined) addLadder(reading, readBalancingChain(nat, svc), "cluster");
+  if (svl !== undefined) addLadder(reading, readBalancingChain(nat, svl), "local");
+  if (xlb !== undefined && balancesItself(nat, xlb)) addLadder(reading, readBalancingChain(nat, xlb), "local");
+  // Read into a reused scratch, then copied out to size: the model keeps ~10k such lists on a large node.
+  const endpoints = endpointScratch.slice(0, reading.count);
+  endpointScratch.length = 0;
+  endpointChains.length = 0; // no dump kept alive after the model is built
+  return { endpoints, affinitySeconds: reading.affinitySeconds };
+}
 
-  const endpoints: EndpointModel[] = [];
-  // An endpoint in both ladders is listed once. Ports have a handful of endpoints: a scan of those read so far is
-  // cheaper than a map; a large port switches to one.
-  let bySepChain: Map<string, EndpointModel> | null = null;
-  let affinitySeconds: number | null = null;
-  for (const { chain: ladder, via } of balancing) {
-    affinitySeconds ??= ladder.affinitySeconds;
-    problems.push(...ladderProblems(ladder.chain, ladder.line, ladder.faults, servicePort));
-    for (const facts of ladder.unexpected) {
-      problems.push({
-        kind: "unparsed-rule",
-        chain: ladder.chain,
-        line: facts.rule.line,
-        ...(servicePort === undefined ? {} : { servicePort }),
-        message: `balancing chain jumps to ${facts.rule.target}, which is not an endpoint chain`,
-      });
+/** The endpoints of one port while its ladders are read (in {@link endpointScratch}). */
+interface EndpointsReading {
+  identity: ServicePortIdentity;
+  problems: ModelProblem[];
+  count: number;
+  /**
+   * An endpoint in both ladders is listed once. Ports have a handful of endpoints: a scan of those read so far is
+   * cheaper than a map; a large port switches to one.
+   */
+  bySepChain: Map<string, EndpointModel> | null;
+  affinitySeconds: number | null;
+}
+
+/** The endpoints of the port being read, in order. */
+const endpointScratch: EndpointModel[] = [];
+
+/** Adds a balancing chain's rungs to the port's endpoints, and its faults to the problems. */
+function addLadder(reading: EndpointsReading, ladder: BalancingChain, via: EndpointModel["via"]): void {
+  const { identity, problems } = reading;
+  const servicePort = identity.name ?? undefined;
+  reading.affinitySeconds ??= ladder.affinitySeconds;
+  if (ladder.faults.length > 0) problems.push(...ladderProblems(ladder.chain, ladder.line, ladder.faults, servicePort));
+  for (const facts of ladder.unexpected) {
+    problems.push({
+      kind: "unparsed-rule",
+      chain: ladder.chain,
+      line: facts.rule.line,
+      ...(servicePort === undefined ? {} : { servicePort }),
+      message: `balancing chain jumps to ${facts.rule.target}, which is not an endpoint chain`,
+    });
+  }
+  const { rungs } = ladder;
+  for (let r = 0; r < rungs.length; r++) {
+    const rung = rungs[r]!;
+    const known = reading.bySepChain === null ? findEndpoint(reading.count, rung) : reading.bySepChain.get(rung.sepChain);
+    if (known !== undefined) {
+      known.packets += rung.packets;
+      known.bytes += rung.bytes;
+      continue;
     }
-    for (const rung of ladder.rungs) {
-      const known = bySepChain === null ? findEndpoint(endpoints, rung) : bySepChain.get(rung.sepChain);
-      if (known !== undefined) {
-        known.packets += rung.packets;
-        known.bytes += rung.bytes;
-        continue;
-      }
-      const endpoint: EndpointModel = {
-        address: rung.address,
-        sepChain: rung.sepChain,
-        chainVerified: verifyEndpoint(rung, identity, problems),
-        probabilityText: rung.probabilityText,
-        probability: rung.probability,
-        share: rung.share,
-        packets: rung.packets,
-        bytes: rung.bytes,
-        via,
-      };
-      endpointChains[endpoints.length] = rung.endpointChain;
-      endpoints.push(endpoint);
-      if (bySepChain !== null) bySepChain.set(endpoint.sepChain, endpoint);
-      else if (endpoints.length === ENDPOINT_SCAN_MAX) bySepChain = new Map(endpoints.map((e) => [e.sepChain, e]));
+    const endpoint: EndpointModel = {
+      address: rung.address,
+      sepChain: rung.sepChain,
+      chainVerified: verifyEndpoint(rung, identity, problems),
+      probabilityText: rung.probabilityText,
+      probability: rung.probability,
+      share: rung.share,
+      packets: rung.packets,
+      bytes: rung.bytes,
+      via,
+    };
+    endpointChains[reading.count] = rung.endpointChain;
+    endpointScratch[reading.count++] = endpoint;
+    if (reading.bySepChain !== null) reading.bySepChain.set(endpoint.sepChain, endpoint);
+    else if (reading.count === ENDPOINT_SCAN_MAX) {
+      reading.bySepChain = new Map(endpointScratch.slice(0, reading.count).map((e) => [e.sepChain, e]));
     }
   }
-  endpointChains.length = 0; // no dump kept alive after the model is built
-  return { endpoints, affinitySeconds };
 }
 
 /** Endpoints a port collects before it looks them up in a map rather than by scanning. */
@@ -193,14 +213,14 @@ const ENDPOINT_SCAN_MAX = 32;
  * The endpoint already read for the rung's chain. Rungs of one chain name reach the same chain object, so rungs that
  * reach chains are told apart by object (no comparison of names, which are distinct strings of equal length).
  */
-function findEndpoint(endpoints: readonly EndpointModel[], rung: LadderRung): EndpointModel | undefined {
+function findEndpoint(count: number, rung: LadderRung): EndpointModel | undefined {
   const { endpointChain, sepChain } = rung;
-  for (let i = 0; i < endpoints.length; i++) {
+  for (let i = 0; i < count; i++) {
     const chain = endpointChains[i];
     if (endpointChain !== null && chain !== null) {
-      if (chain === endpointChain) return endpoints[i];
-    } else if (endpoints[i]!.sepChain === sepChain) {
-      return endpoints[i];
+      if (chain === endpointChain) return endpointScratch[i];
+    } else if (endpointScratch[i]!.sepChain === sepChain) {
+      return endpointScratch[i];
     }
   }
   return undefined;

@@ -5,11 +5,12 @@
  * KUBE-XLB-H share H = hash(servicePortName + protocol). Chains are grouped by H whether they are declared or only
  * jumped to; a filter-table verdict, which has no chain, is keyed by hashing the service port its comment names.
  */
-import { ENDPOINT_CHAIN_PREFIX, splitServiceChainName, type ServiceChainPrefix } from "./chain-names";
+import { ENDPOINT_CHAIN_PREFIX, isServicePortHash, serviceChainPrefix, type ServiceChainPrefix } from "./chain-names";
 import { readFilterVerdicts, type FilterVerdict } from "./no-endpoints";
 import { NODEPORTS_CHAIN, SERVICES_CHAIN, type EntryRule } from "./service-paths";
 import { chainFacts, type TableIndex } from "./table-index";
-import { identifyServicePort, type HashCache, type ServicePortIdentity } from "./verify-chains";
+import { asProtocol, identifyServicePort, type HashCache, type ServicePortIdentity } from "./verify-chains";
+import type { Protocol } from "./types";
 
 /** Everything known about one service port, before it is modelled. */
 export interface ServicePortDraft {
@@ -31,6 +32,18 @@ export function collectServicePorts(nat: TableIndex, filter: TableIndex, cache: 
   const order: ServicePortDraft[] = [];
   let last: ServicePortDraft | undefined;
   let next = 0;
+  /** The draft of the service chain `name` whose hash starts at `hashStart`: the last or next draft's, compared in place. */
+  const draftOfChain = (name: string, hashStart: number): ServicePortDraft => {
+    const length = name.length - hashStart;
+    if (last !== undefined && last.hash.length === length && name.endsWith(last.hash)) return last;
+    const guess = order[next];
+    if (guess !== undefined && guess.hash.length === length && name.endsWith(guess.hash)) {
+      next = guess.ordinal + 1;
+      last = guess;
+      return guess;
+    }
+    return draftOf(name.slice(hashStart));
+  };
   const draftOf = (hash: string): ServicePortDraft => {
     if (last !== undefined && last.hash === hash) return last;
     let draft = next < order.length && order[next]!.hash === hash ? order[next] : drafts.get(hash);
@@ -44,16 +57,17 @@ export function collectServicePorts(nat: TableIndex, filter: TableIndex, cache: 
     return draft;
   };
   const addChain = (name: string): void => {
-    const split = splitServiceChainName(name);
-    if (split !== null) draftOf(split.hash).chains[split.prefix] = name;
+    const prefix = serviceChainPrefix(name);
+    if (prefix !== null) draftOfChain(name, prefix.length).chains[prefix] = name;
   };
 
   for (const name of nat.serviceChainCandidates) addChain(name);
   for (const target of nat.missingTargets.keys()) addChain(target);
   for (const chain of [SERVICES_CHAIN, NODEPORTS_CHAIN]) {
     for (const facts of chainFacts(nat, chain)) {
-      const split = facts.rule.target === null ? null : splitServiceChainName(facts.rule.target);
-      if (split !== null) draftOf(split.hash).entries.push({ chain, facts });
+      const target = facts.rule.target;
+      const prefix = target === null ? null : serviceChainPrefix(target);
+      if (prefix !== null) draftOfChain(target!, prefix.length).entries.push({ chain, facts });
     }
   }
   for (const verdict of readFilterVerdicts(filter)) {
@@ -68,6 +82,21 @@ export function collectServicePorts(nat: TableIndex, filter: TableIndex, cache: 
  * comments), the endpoint chains its ladders jump to.
  */
 export function identifyDraft(draft: ServicePortDraft, nat: TableIndex, cache: HashCache): ServicePortIdentity {
+  // The usual case, tried before any list is made: the first name and protocol the entry rules give hash to the
+  // chains' hash (identifyServicePort's own first try).
+  let firstName: string | null = null;
+  let firstProtocol: Protocol | null = null;
+  let firstProtocolSeen = false;
+  for (const { facts } of draft.entries) {
+    firstName ??= facts.servicePortName;
+    if (!firstProtocolSeen && facts.protocol !== null) {
+      firstProtocolSeen = true;
+      firstProtocol = asProtocol(facts.protocol);
+    }
+  }
+  if (firstName !== null && firstProtocol !== null && isServicePortHash(draft.hash, firstName, firstProtocol)) {
+    return { name: firstName, protocol: firstProtocol, verified: true };
+  }
   const candidates: string[] = [];
   const protocols: string[] = [];
   const note = (name: string | null, protocol: string | null): void => {

@@ -20,15 +20,17 @@ export function isServiceOrEndpointChain(name: string): boolean {
 export function findChainProblems(index: TableIndex): ModelProblem[] {
   const problems: ModelProblem[] = [];
   const tableName = index.table?.name ?? "";
-  for (const { chain, jumpedFrom } of index.kept) {
-    if (jumpedFrom === null && isServiceOrEndpointChain(chain.name)) {
+  const { order, jumpedFrom } = index;
+  for (let k = 0; k < order.length; k++) {
+    const chain = order[k]!;
+    if (jumpedFrom[k] === null && isServiceOrEndpointChain(chain.name)) {
       problems.push({ kind: "orphan-chain", chain: chain.name, line: chain.line, message: "no rule jumps to this chain" });
     }
   }
   // Only kube-proxy's (and kubelet's KUBE-MARK-DROP) chains: other targets are extensions (DNAT, MARK, …) or chains
   // of other components, which a capture limited to one table may legitimately lack.
   if (index.missingTargets.size === 0) return problems;
-  for (const { chain } of index.kept) {
+  for (const chain of order) {
     for (const rule of chain.rules) {
       if (rule.target === null || !index.missingTargets.has(rule.target)) continue;
       problems.push({

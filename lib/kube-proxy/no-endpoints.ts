@@ -32,7 +32,7 @@ function verdictDestination(facts: RuleFacts): string {
 /** Every no-endpoints REJECT/DROP of a filter table, in chain and rule order. */
 export function readFilterVerdicts(filter: TableIndex): FilterVerdict[] {
   const verdicts: FilterVerdict[] = [];
-  for (const { chain: { name: chain } } of filter.kept) {
+  for (const { name: chain } of filter.order) {
     for (const facts of chainFacts(filter, chain)) {
       const action = facts.rule.target;
       if (action !== "REJECT" && action !== "DROP") continue;

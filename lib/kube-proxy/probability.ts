@@ -55,11 +55,13 @@ export type LadderFault =
 const EVEN_TOLERANCE = 1e-3;
 
 /** The faults of a ladder (empty for kube-proxy's own output). Shares come from {@link effectiveShares}. */
-export function ladderFaults(probabilities: readonly (number | null)[]): LadderFault[] {
+export function ladderFaults(
+  probabilities: readonly (number | null)[],
+  shares: readonly number[] = effectiveShares(probabilities),
+): LadderFault[] {
   const faults: LadderFault[] = [];
   const n = probabilities.length;
   if (n === 0) return faults;
-  const shares = effectiveShares(probabilities);
   const firstCatchAll = probabilities.indexOf(null);
   if (firstCatchAll >= 0 && firstCatchAll < n - 1) faults.push({ kind: "unreachable", index: firstCatchAll + 1 });
   if (firstCatchAll < 0) {
@@ -68,9 +70,39 @@ export function ladderFaults(probabilities: readonly (number | null)[]): LadderF
   }
   if (faults.length === 0) {
     const expected = 1 / n;
-    shares.forEach((share, index) => {
+    for (let index = 0; index < n; index++) {
+      const share = shares[index]!;
       if (Math.abs(share - expected) > EVEN_TOLERANCE) faults.push({ kind: "uneven", index, share, expected });
-    });
+    }
   }
   return faults;
+}
+
+/** 10^k for k ≤ 22: each exactly a double. */
+const POWERS_OF_TEN: readonly number[] = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * `Number(text)` for a probability as written (`0.3333333333`): digits with at most one `.`. With at most 15 digits
+ * and 22 decimals, the digits as an integer and the power of ten are exact doubles, and one division rounds their
+ * quotient correctly, as Number rounds the decimal: the same value, without the general conversion. Any other text
+ * goes to Number.
+ */
+export function probabilityNumber(text: string): number {
+  let digits = 0;
+  let mantissa = 0;
+  let point = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && point < 0) {
+      point = i;
+    } else {
+      return Number(text);
+    }
+  }
+  const decimals = point < 0 ? 0 : text.length - point - 1;
+  if (digits === 0 || digits > 15 || decimals > 22) return Number(text);
+  return mantissa / POWERS_OF_TEN[decimals]!;
 }

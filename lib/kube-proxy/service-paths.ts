@@ -9,7 +9,7 @@
  * (`-d VIP`) does not touch node-port traffic, which still has the node's address as destination at that point.
  */
 import type { Rule } from "../iptables/types";
-import { ENDPOINT_CHAIN_PREFIX, splitServiceChainName } from "./chain-names";
+import { ENDPOINT_CHAIN_PREFIX, isChainHash, SERVICE_CHAIN_PREFIXES } from "./chain-names";
 import { joinHostPort, type RuleFacts } from "./rule-facts";
 import { chainFacts, indexedChain, ruleFacts, type IndexedChain, type TableIndex } from "./table-index";
 import type { PathKind, ServicePath } from "./types";
@@ -92,9 +92,17 @@ function nextHop(index: TableIndex, indexed: IndexedChain, hash: string): { chai
   return found;
 }
 
-/** True when `target` is a service chain with hash `hash` (as splitServiceChainName would say), compared in place. */
+/**
+ * True when `target` is a service chain with hash `hash` (as splitServiceChainName would say), compared in place: a
+ * service chain prefix, then exactly the hash.
+ */
 function isServiceChainOf(target: string, hash: string): boolean {
-  return target.length >= 24 && target.endsWith(hash) && splitServiceChainName(target)?.hash === hash;
+  if (target.length < 24 || !target.endsWith(hash) || !isChainHash(hash)) return false;
+  const prefixLength = target.length - hash.length;
+  for (const prefix of SERVICE_CHAIN_PREFIXES) {
+    if (prefix.length === prefixLength && target.startsWith(prefix)) return true;
+  }
+  return false;
 }
 
 /** True when the chain jumps to endpoint chains itself (see balancesItself), for a chain already looked up. */
@@ -130,6 +138,36 @@ function strongest(a: Masquerade, b: Masquerade): Masquerade {
   return MASQUERADE_RANK[b] > MASQUERADE_RANK[a] ? b : a;
 }
 
+/** A path found, with the line of its entry rule (paths are listed by kind, then entry line) and its host. */
+interface FoundPath {
+  path: ServicePath;
+  line: number;
+  host: string | null;
+}
+
+/** The paths of the port being read (reused: most ports have one or two). */
+const foundScratch: FoundPath[] = [];
+
+/** True when a path of that kind, destination and chains was found already. */
+function alreadyFound(found: readonly FoundPath[], kind: PathKind, destination: string, chains: readonly string[]): boolean {
+  for (let i = 0; i < found.length; i++) {
+    const { path } = found[i]!;
+    if (path.kind === kind && path.destination === destination && sameChains(path.chains, chains)) return true;
+  }
+  return false;
+}
+
+function byKindThenLine(a: FoundPath, b: FoundPath): number {
+  return KIND_ORDER.indexOf(a.path.kind) - KIND_ORDER.indexOf(b.path.kind) || a.line - b.line;
+}
+
+/** Adds `value` to a list of the model unless it is there; a list's first value makes it (an array made to size). */
+function addOnce<T>(list: T[] | null, value: T): T[] {
+  if (list === null) return [value];
+  if (!list.includes(value)) list.push(value);
+  return list;
+}
+
 /** Reads every path into the service port with chain hash `hash`. */
 export function readServicePaths(
   index: TableIndex,
@@ -137,7 +175,10 @@ export function readServicePaths(
   entryMasquerade: Map<string, RuleFacts[]>,
   hash: string,
 ): ServicePathsRead {
-  const found: { path: ServicePath; line: number; host: string | null }[] = [];
+  // A large node's model holds these lists for each of its ~10k ports, most of one or two items: they are made as
+  // literals, to size, where pushes to empty arrays would reserve room for 17.
+  const found = foundScratch;
+  found.length = 0;
 
   for (const entry of entries) {
     const target = entry.facts.rule.target!;
@@ -149,11 +190,13 @@ export function readServicePaths(
     let masquerade: Masquerade = "never";
     // Current kube-proxy writes no masquerade rule in the entry chains: no key to build then.
     const entryRules = entryMasquerade.size === 0 ? undefined : entryMasquerade.get(entryMasqueradeKey(entry.chain, entry.facts));
-    for (const facts of entryRules ?? []) {
-      if (facts.rule.line < entry.facts.rule.line) masquerade = strongest(masquerade, masqueradeScope(facts));
+    if (entryRules !== undefined) {
+      for (const facts of entryRules) {
+        if (facts.rule.line < entry.facts.rule.line) masquerade = strongest(masquerade, masqueradeScope(facts));
+      }
     }
 
-    const chains = [entry.chain, target];
+    let chains = [entry.chain, target];
     let current = target;
     for (;;) {
       const indexed = indexedChain(index, current);
@@ -169,28 +212,40 @@ export function readServicePaths(
         if (applies(facts, kind === "node-port" ? null : host, port)) masquerade = strongest(masquerade, masqueradeScope(facts));
       }
       if (hop === null || chains.includes(hop.chain)) break;
-      chains.push(hop.chain);
+      // Made anew to size: the model keeps each path's chains, and a push would reserve room for 17 more.
+      chains = [...chains, hop.chain];
       current = hop.chain;
     }
 
     // Old versions wrote several jumps for one external IP (physdev and addrtype variants): one path.
-    if (found.some(({ path }) => path.kind === kind && path.destination === destination && sameChains(path.chains, chains))) continue;
+    if (alreadyFound(found, kind, destination, chains)) continue;
     found.push({ path: { kind, destination, chains, masquerade }, line: entry.facts.rule.line, host });
   }
 
-  found.sort((a, b) => KIND_ORDER.indexOf(a.path.kind) - KIND_ORDER.indexOf(b.path.kind) || a.line - b.line);
-  const read: ServicePathsRead = { paths: [], clusterIPs: [], externalIPs: [], loadBalancerIPs: [], nodePorts: [] };
+  if (found.length > 1) found.sort(byKindThenLine);
+  let paths: ServicePath[] | null = null;
+  let clusterIPs: string[] | null = null;
+  let externalIPs: string[] | null = null;
+  let loadBalancerIPs: string[] | null = null;
   for (const { path, host } of found) {
-    read.paths.push(path);
-    const list =
-      path.kind === "cluster-ip" ? read.clusterIPs : path.kind === "external-ip" ? read.externalIPs : path.kind === "load-balancer" ? read.loadBalancerIPs : null;
-    if (list !== null && host !== null && !list.includes(path.destination)) list.push(path.destination);
+    if (paths === null) paths = [path];
+    else paths.push(path);
+    if (host === null) continue;
+    if (path.kind === "cluster-ip") clusterIPs = addOnce(clusterIPs, path.destination);
+    else if (path.kind === "external-ip") externalIPs = addOnce(externalIPs, path.destination);
+    else if (path.kind === "load-balancer") loadBalancerIPs = addOnce(loadBalancerIPs, path.destination);
   }
+  let nodePorts: number[] | null = null;
   for (const entry of entries) {
-    if (entry.chain === NODEPORTS_CHAIN && entry.facts.dport !== null && !read.nodePorts.includes(entry.facts.dport)) {
-      read.nodePorts.push(entry.facts.dport);
-    }
+    if (entry.chain === NODEPORTS_CHAIN && entry.facts.dport !== null) nodePorts = addOnce(nodePorts, entry.facts.dport);
   }
-  read.nodePorts.sort((a, b) => a - b);
-  return read;
+  if (nodePorts !== null && nodePorts.length > 1) nodePorts.sort((a, b) => a - b);
+  found.length = 0; // no model kept alive by the scratch
+  return {
+    paths: paths ?? [],
+    clusterIPs: clusterIPs ?? [],
+    externalIPs: externalIPs ?? [],
+    loadBalancerIPs: loadBalancerIPs ?? [],
+    nodePorts: nodePorts ?? [],
+  };
 }

@@ -8,22 +8,21 @@ import type { Chain, IptablesDump, Rule, Table } from "../iptables/types";
 import { ENDPOINT_CHAIN_PREFIX } from "./chain-names";
 import { readRuleFacts, type RuleFacts } from "./rule-facts";
 
-/** A chain of the table and what the index knows about it. */
+/** A chain of the table and what the index knows about it, made when the model first asks for the chain. */
 export interface IndexedChain {
   chain: Chain;
   /** Position among the table's chains, in declaration order. */
   ordinal: number;
-  /** The first rule of another chain that jumps (or goes) to this one, else null. */
-  jumpedFrom: Rule | null;
   /** Facts of its rules read so far, by rule index (see {@link chainFacts} and {@link ruleFacts}). */
   facts: (RuleFacts | undefined)[] | null;
   /** True once `facts` holds every rule's. */
   allFacts: boolean;
   /**
-   * The endpoint chain each rule jumps to, by rule index, resolved while indexing (null for a chain that jumps to no
-   * endpoint chain): a balancing chain's ladder then needs no lookup by name per endpoint.
+   * The endpoint chain each rule jumps to, by rule index, resolved while indexing (undefined for a rule that jumps to
+   * no endpoint chain), or null for a chain that jumps to none: a balancing chain's ladder then needs no lookup by name
+   * per endpoint.
    */
-  endpointJumps: (IndexedChain | undefined)[] | null;
+  endpointJumps: (Chain | undefined)[] | null;
 }
 
 export interface TableIndex {
@@ -33,10 +32,17 @@ export interface TableIndex {
    * finds; chains a restore input deletes with `-X` are left out.
    */
   chains: Map<string, IndexedChain>;
-  /** Every chain, in the table's order (a table names each chain once, as iptables requires). */
-  kept: IndexedChain[];
-  /** Endpoint chains by name, made on the first lookup of one by name (see {@link lookupChain}). */
-  endpointChains: Map<string, IndexedChain> | null;
+  /**
+   * Every chain, in the table's order (a table names each chain once, as iptables requires), and by the same position
+   * the first rule of another chain that jumps (or goes) to it, else null. Per-position arrays rather than an object
+   * per chain: ~50k of a large node's ~60k chains are endpoint chains, which the model reaches through jumps only.
+   */
+  order: Chain[];
+  jumpedFrom: (Rule | null)[];
+  /** What the index knows of the chain at each position, once made (see {@link lookupChain}). */
+  indexed: (IndexedChain | undefined)[];
+  /** Positions of the endpoint chains by name, made on the first lookup of one by name (see {@link lookupChain}). */
+  endpointChains: Map<string, number> | null;
   /** Jump targets named `KUBE-…` that are not chains of the table, with the first rule jumping to each. */
   missingTargets: Map<string, Rule>;
   /** Chains whose facts were read since the last {@link releaseChainFacts} or {@link keepChainFacts}. */
@@ -51,44 +57,65 @@ export interface TableIndex {
 
 const EMPTY: readonly RuleFacts[] = [];
 
+function newIndexedChain(chain: Chain, ordinal: number): IndexedChain {
+  return { chain, ordinal, facts: null, allFacts: false, endpointJumps: null };
+}
+
 /** Indexes a table (or nothing, for a dump without it). */
 export function indexTable(table: Table | null): TableIndex {
   const chains = new Map<string, IndexedChain>();
   const missingTargets = new Map<string, Rule>();
   const serviceChainCandidates: string[] = [];
-  const kept: IndexedChain[] = [];
-  const index: TableIndex = { table, chains, kept, endpointChains: null, missingTargets, factsRead: [], serviceChainCandidates };
+  const index: TableIndex = {
+    table,
+    chains,
+    order: [],
+    jumpedFrom: [],
+    indexed: [],
+    endpointChains: null,
+    missingTargets,
+    factsRead: [],
+    serviceChainCandidates,
+  };
   if (table === null) return index;
 
   // A chain declared and then deleted with -X (kube-proxy's stale-chain cleanup) no longer exists.
   const deleted = table.deletedChains.length === 0 ? null : new Set(table.deletedChains);
+  const order = deleted === null ? table.chains : table.chains.filter((chain) => !deleted.has(chain.name));
+  const count = order.length;
+  const indexed = new Array<IndexedChain | undefined>(count);
+  const jumpedFrom = new Array<Rule | null>(count);
   let endpointChains = 0;
-  for (const chain of table.chains) {
-    if (deleted !== null && deleted.has(chain.name)) continue;
-    const indexed: IndexedChain = { chain, ordinal: kept.length, jumpedFrom: null, facts: null, allFacts: false, endpointJumps: null };
+  for (let k = 0; k < count; k++) {
+    jumpedFrom[k] = null;
+    const chain = order[k]!;
     const name = chain.name;
-    kept.push(indexed);
-    // The endpoint chains' map is made only if one is looked up by name: the jumps to them are found below by their
+    // The endpoint chains are made known only if one is looked up by name: the jumps to them are found below by their
     // place in the table, and the model reaches them through those jumps.
     if (name.startsWith(ENDPOINT_CHAIN_PREFIX)) {
       endpointChains++;
       continue;
     }
-    chains.set(name, indexed);
+    const made = newIndexedChain(chain, k);
+    indexed[k] = made;
+    chains.set(name, made);
     if (name.length >= 24 && name.startsWith("KUBE-")) serviceChainCandidates.push(name);
   }
+  index.order = order;
+  index.jumpedFrom = jumpedFrom;
+  index.indexed = indexed;
   // A parsed table names each chain once; a table made otherwise might not, and then only a map says which is meant.
-  const guessing = chains.size + endpointChains === kept.length;
+  const guessing = chains.size + endpointChains === count;
   // Runs of rules jump to the same chain (every endpoint chain starts with `-j KUBE-MARK-MASQ`): the last target's
   // lookup is remembered. And kube-proxy declares a chain's targets right after it, in the order it jumps to them (a
   // service's KUBE-SVC, then its KUBE-SEP chains): the chain declared after the last one found is tried before the
   // map. A hit compares two names read in declaration order; a map lookup reaches for a name anywhere in the dump.
   let lastTarget: string | null = null;
-  let lastIndexed: IndexedChain | undefined;
+  let lastFound = -1;
   let next = 0;
-  for (let c = 0; c < kept.length; c++) {
-    const source = kept[c]!;
-    const rules = source.chain.rules;
+  for (let c = 0; c < count; c++) {
+    const rules = order[c]!.rules;
+    let endpointJumps: (Chain | undefined)[] | null = null;
     for (let r = 0; r < rules.length; r++) {
       const rule = rules[r]!;
       const target = rule.target;
@@ -99,32 +126,33 @@ export function indexTable(table: Table | null): TableIndex {
         if (!target.startsWith("KUBE-")) continue;
         lastTarget = target;
         if (r === 0 || next <= c) next = c + 1;
-        lastIndexed = guessing ? declaredNear(kept, next, c, target) : undefined;
-        lastIndexed ??= lookupChain(index, target);
-        if (lastIndexed !== undefined) next = lastIndexed.ordinal + 1;
+        lastFound = guessing ? declaredNear(order, next, c, target) : -1;
+        if (lastFound < 0) lastFound = lookupChain(index, target)?.ordinal ?? -1;
+        if (lastFound >= 0) next = lastFound + 1;
       }
-      const indexed = lastIndexed;
-      if (indexed === undefined) {
+      const found = lastFound;
+      if (found < 0) {
         if (!missingTargets.has(target)) missingTargets.set(target, rule);
       } else {
-        if (indexed.jumpedFrom === null && rule.chain !== target) indexed.jumpedFrom = rule;
-        if (target.startsWith(ENDPOINT_CHAIN_PREFIX)) (source.endpointJumps ??= new Array(rules.length))[r] = indexed;
+        if (jumpedFrom[found] === null && rule.chain !== target) jumpedFrom[found] = rule;
+        if (target.startsWith(ENDPOINT_CHAIN_PREFIX)) (endpointJumps ??= new Array(rules.length))[r] = order[found];
       }
     }
+    if (endpointJumps !== null) (indexed[c] ??= newIndexedChain(order[c]!, c)).endpointJumps = endpointJumps;
   }
   return index;
 }
 
 /**
- * The chain named `name` when it is the one at `next` or among the few declared after chain `source` (a KUBE-SVC's
- * KUBE-SVL comes between it and its KUBE-SEP chains), else undefined.
+ * The position of the chain named `name` when it is the one at `next` or among the few declared after chain `source`
+ * (a KUBE-SVC's KUBE-SVL comes between it and its KUBE-SEP chains), else -1.
  */
-function declaredNear(kept: readonly IndexedChain[], next: number, source: number, name: string): IndexedChain | undefined {
-  const guess = kept[next];
-  if (guess !== undefined && guess.chain.name === name) return guess;
-  const end = Math.min(kept.length, source + 1 + NEAR);
-  for (let k = source + 1; k < end; k++) if (kept[k]!.chain.name === name) return kept[k];
-  return undefined;
+function declaredNear(order: readonly Chain[], next: number, source: number, name: string): number {
+  const guess = order[next];
+  if (guess !== undefined && guess.name === name) return next;
+  const end = Math.min(order.length, source + 1 + NEAR);
+  for (let k = source + 1; k < end; k++) if (order[k]!.name === name) return k;
+  return -1;
 }
 
 /** How many chains after a chain its targets are looked for among. */
@@ -135,11 +163,13 @@ export function lookupChain(index: TableIndex, name: string): IndexedChain | und
   const found = index.chains.get(name);
   if (found !== undefined || !name.startsWith(ENDPOINT_CHAIN_PREFIX)) return found;
   if (index.endpointChains === null) {
-    const endpoints = new Map<string, IndexedChain>();
-    for (const indexed of index.kept) if (indexed.chain.name.startsWith(ENDPOINT_CHAIN_PREFIX)) endpoints.set(indexed.chain.name, indexed);
+    const endpoints = new Map<string, number>();
+    const { order } = index;
+    for (let k = 0; k < order.length; k++) if (order[k]!.name.startsWith(ENDPOINT_CHAIN_PREFIX)) endpoints.set(order[k]!.name, k);
     index.endpointChains = endpoints;
   }
-  return index.endpointChains.get(name);
+  const k = index.endpointChains.get(name);
+  return k === undefined ? undefined : (index.indexed[k] ??= newIndexedChain(index.order[k]!, k));
 }
 
 /** The facts of a chain's rules in rule order (empty when the chain is absent), read on first use. */
@@ -204,7 +234,8 @@ export function keepChainFacts(index: TableIndex): void {
 
 /** True when a rule of another chain jumps to `chain`. */
 export function isJumpedTo(index: TableIndex, chain: string): boolean {
-  return (lookupChain(index, chain)?.jumpedFrom ?? null) !== null;
+  const indexed = lookupChain(index, chain);
+  return indexed !== undefined && index.jumpedFrom[indexed.ordinal] !== null;
 }
 
 /** The line of a chain's declaration, or of the first rule jumping to it when it does not exist. */
