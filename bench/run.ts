@@ -3,7 +3,7 @@
  * they ran on. A report, not a test: figures are compared with a peer measured in the same run where one exists,
  * because these machines are shared and their absolute speed varies.
  *
- * Usage: npm run bench [-- SECTION …]   (sections: parse, diff, ingest; default all)
+ * Usage: npm run bench [-- SECTION …]   (sections: parse, diff, ingest, agent; default all)
  * Each section's latest result is kept in bench/results/SECTION.md, and RESULTS.md is assembled from all of them,
  * so re-running one section (the ingest fleet takes long) leaves the others' figures in place, each with its date.
  */
@@ -15,6 +15,7 @@ import { parseModelSection } from "./sections/parse-model";
 import { diffSection } from "./sections/diff";
 import { ingestSection } from "./sections/ingest";
 import { dashboardSection } from "./sections/dashboard";
+import { nodeAgentSection } from "./sections/node-agent";
 
 const outDir = join(import.meta.dirname, "out");
 const resultsDir = join(import.meta.dirname, "results");
@@ -25,6 +26,7 @@ const sections: Record<string, () => Promise<BenchSection> | BenchSection> = {
   diff: () => diffSection(),
   ingest: () => ingestSection(),
   dashboard: () => dashboardSection(),
+  agent: () => nodeAgentSection(isRoot),
 };
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
