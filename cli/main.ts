@@ -1,9 +1,9 @@
 /**
  * `natwatch <command>`: the command line of natwatch. Each command lives in its own module under `commands/`;
- * this file only dispatches and turns failures into a one-line reason and an exit status.
+ * this file only dispatches (run-command.ts turns failures into a one-line reason and an exit status).
  */
-import { CliFailure } from "./io";
 import type { Command } from "./command";
+import { runCommand } from "./run-command";
 import { explainCommand } from "./commands/explain";
 import { diffCommand } from "./commands/diff";
 import { importCommand } from "./commands/import";
@@ -38,18 +38,5 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`natwatch: unknown command '${name}'\n${usage()}\n`);
     return 2;
   }
-  try {
-    return await command.run(rest);
-  } catch (error) {
-    if (error instanceof CliFailure) {
-      process.stderr.write(`natwatch ${name}: ${error.message}\n`);
-      return error.exitCode;
-    }
-    // Node's argument parser reports unknown or malformed options with this code.
-    if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`natwatch ${name}: ${(error as Error).message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  return runCommand(command, rest);
 }
