@@ -20,10 +20,10 @@ export function isServiceOrEndpointChain(name: string): boolean {
 export function findChainProblems(index: TableIndex): ModelProblem[] {
   const problems: ModelProblem[] = [];
   const tableName = index.table?.name ?? "";
-  const { order, jumpedFrom } = index;
+  const { order, jumped } = index;
   for (let k = 0; k < order.length; k++) {
     const chain = order[k]!;
-    if (jumpedFrom[k] === null && isServiceOrEndpointChain(chain.name)) {
+    if (jumped[k] === 0 && isServiceOrEndpointChain(chain.name)) {
       problems.push({ kind: "orphan-chain", chain: chain.name, line: chain.line, message: "no rule jumps to this chain" });
     }
   }

@@ -34,11 +34,11 @@ export interface TableIndex {
   chains: Map<string, IndexedChain>;
   /**
    * Every chain, in the table's order (a table names each chain once, as iptables requires), and by the same position
-   * the first rule of another chain that jumps (or goes) to it, else null. Per-position arrays rather than an object
-   * per chain: ~50k of a large node's ~60k chains are endpoint chains, which the model reaches through jumps only.
+   * 1 when a rule of another chain jumps (or goes) to it, else 0. Per-position arrays rather than an object per chain:
+   * ~50k of a large node's ~60k chains are endpoint chains, which the model reaches through jumps only.
    */
   order: Chain[];
-  jumpedFrom: (Rule | null)[];
+  jumped: Uint8Array;
   /** What the index knows of the chain at each position, once made (see {@link lookupChain}). */
   indexed: (IndexedChain | undefined)[];
   /** Positions of the endpoint chains by name, made on the first lookup of one by name (see {@link lookupChain}). */
@@ -70,7 +70,7 @@ export function indexTable(table: Table | null): TableIndex {
     table,
     chains,
     order: [],
-    jumpedFrom: [],
+    jumped: new Uint8Array(0),
     indexed: [],
     endpointChains: null,
     missingTargets,
@@ -84,16 +84,18 @@ export function indexTable(table: Table | null): TableIndex {
   const order = deleted === null ? table.chains : table.chains.filter((chain) => !deleted.has(chain.name));
   const count = order.length;
   const indexed = new Array<IndexedChain | undefined>(count);
-  const jumpedFrom = new Array<Rule | null>(count);
+  const jumped = new Uint8Array(count);
+  // 1 at the position of an endpoint chain: a jump found there is told without reading the target's name again.
+  const endpointAt = new Uint8Array(count);
   let endpointChains = 0;
   for (let k = 0; k < count; k++) {
-    jumpedFrom[k] = null;
     const chain = order[k]!;
     const name = chain.name;
     // The endpoint chains are made known only if one is looked up by name: the jumps to them are found below by their
     // place in the table, and the model reaches them through those jumps.
     if (name.startsWith(ENDPOINT_CHAIN_PREFIX)) {
       endpointChains++;
+      endpointAt[k] = 1;
       continue;
     }
     const made = newIndexedChain(chain, k);
@@ -102,7 +104,7 @@ export function indexTable(table: Table | null): TableIndex {
     if (name.length >= 24 && name.startsWith("KUBE-")) serviceChainCandidates.push(name);
   }
   index.order = order;
-  index.jumpedFrom = jumpedFrom;
+  index.jumped = jumped;
   index.indexed = indexed;
   // A parsed table names each chain once; a table made otherwise might not, and then only a map says which is meant.
   const guessing = chains.size + endpointChains === count;
@@ -134,8 +136,8 @@ export function indexTable(table: Table | null): TableIndex {
       if (found < 0) {
         if (!missingTargets.has(target)) missingTargets.set(target, rule);
       } else {
-        if (jumpedFrom[found] === null && rule.chain !== target) jumpedFrom[found] = rule;
-        if (target.startsWith(ENDPOINT_CHAIN_PREFIX)) (endpointJumps ??= new Array(rules.length))[r] = order[found];
+        if (rule.chain !== target) jumped[found] = 1;
+        if (endpointAt[found] === 1) (endpointJumps ??= new Array(rules.length))[r] = order[found];
       }
     }
     if (endpointJumps !== null) (indexed[c] ??= newIndexedChain(order[c]!, c)).endpointJumps = endpointJumps;
@@ -235,7 +237,7 @@ export function keepChainFacts(index: TableIndex): void {
 /** True when a rule of another chain jumps to `chain`. */
 export function isJumpedTo(index: TableIndex, chain: string): boolean {
   const indexed = lookupChain(index, chain);
-  return indexed !== undefined && index.jumpedFrom[indexed.ordinal] !== null;
+  return indexed !== undefined && index.jumped[indexed.ordinal] === 1;
 }
 
 /** The line of a chain's declaration, or of the first rule jumping to it when it does not exist. */
