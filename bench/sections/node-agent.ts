@@ -1,7 +1,8 @@
 /**
  * DESIGN.md budget: the node agent stays under 2% of one core on average and under 150 MB RSS at 10k services.
  *
- * The real agent (`natwatch agent`, a child process) captures the 10k-service rule set from a throwaway network
+ * The real agent as the DaemonSet runs it (the bundle of `npm run build:collectors`, dist/collectors/agent.mjs, built
+ * at the start of the section, with the node flags of the image's ENTRYPOINT; a child process) captures the 10k-service rule set from a throwaway network
  * namespace through `--exec-prefix "ip netns exec NS"` and uploads to the real app (next dev on a scratch SQLite
  * database), at the default interval. Measured from outside, as an operator would:
  * - CPU: utime + stime + cutime + cstime of the agent in /proc/PID/stat (cutime/cstime: the capture commands it ran
@@ -23,6 +24,7 @@ import { ensureNfacctCounters, nfacctNamesIn } from "../../lab/netns/nfacct";
 import { openMigratedDb, type Db } from "../../lib/server/db";
 import { createIngestToken } from "../../lib/server/tokens/create-ingest-token";
 import { repoRoot } from "../../scripts/db-cli";
+import { buildCollectors, COLLECTOR_BUNDLES } from "../../scripts/build-collectors";
 import { migrateDatabase } from "../../scripts/db-migrate";
 import { startAppServer } from "../../tests/integration/support/app-server";
 import { generateKubeProxyDump } from "../generate-nat-dump";
@@ -97,10 +99,10 @@ interface AgentProcess {
   stop(): Promise<number | null>;
 }
 
-async function startAgentProcess(ns: string, server: string, token: string, spoolDir: string): Promise<AgentProcess> {
+async function startAgentProcess(agentBundle: string, ns: string, server: string, token: string, spoolDir: string): Promise<AgentProcess> {
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot, "bin/natwatch.mjs"), "agent", "--server", server, "--token", token, "--cluster", "bench", "--node", NODE, "--exec-prefix", `ip netns exec ${ns}`, "--spool-dir", spoolDir, "--metrics-port", "0"],
+    [...COLLECTOR_BUNDLES.agent.nodeFlags, agentBundle, "--server", server, "--token", token, "--cluster", "bench", "--node", NODE, "--exec-prefix", `ip netns exec ${ns}`, "--spool-dir", spoolDir, "--metrics-port", "0"],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
   );
   const log: string[] = [];
@@ -155,6 +157,7 @@ export async function nodeAgentSection(canUseNetns: boolean, shape: NodeAgentBen
   const title = `Node agent on the ${shape.services.toLocaleString("en")}-service rule set`;
   if (!canUseNetns) return { title, rows: [], notes: ["Not measured: the agent bench needs root for a network namespace."] };
   await removeLeftovers("bench-agent");
+  const { agent: agentBundle } = await buildCollectors();
   return withNetns("bench-agent", async (ns) => {
     const dump = generateKubeProxyDump({ services: shape.services, endpointsPerService: 5 });
     const wanted = nfacctNamesIn(dump);
@@ -184,7 +187,7 @@ export async function nodeAgentSection(canUseNetns: boolean, shape: NodeAgentBen
 
       progress("app started");
       const started = Date.now();
-      agent = await startAgentProcess(ns, app.url, token, path.join(scratch, "spool"));
+      agent = await startAgentProcess(agentBundle, ns, app.url, token, path.join(scratch, "spool"));
       const first = await waitFor("the first capture", async () => ((await scrape(agent!.metricsPort)).get("natwatch_agent_uploads_total")! >= 1 ? scrape(agent!.metricsPort) : undefined), 600_000, 500);
       const firstMs = Date.now() - started;
       progress("first capture uploaded");
@@ -279,7 +282,7 @@ export async function nodeAgentSection(canUseNetns: boolean, shape: NodeAgentBen
         title,
         rows,
         notes: [
-          "The real agent (`natwatch agent`) as a child process with `--exec-prefix \"ip netns exec NS\"` against the real app (next dev, SQLite), default interval and debounce.",
+          `The real agent as the DaemonSet runs it (\`node ${COLLECTOR_BUNDLES.agent.nodeFlags.join(" ")} dist/collectors/agent.mjs\`, the bundle of \`npm run build:collectors\`) as a child process with \`--exec-prefix "ip netns exec NS"\` against the real app (next dev, SQLite), default interval and debounce.`,
           "CPU: /proc/PID/stat utime+stime+cutime+cstime of the agent plus its live children (`nft monitor`); the window starts after the first routine capture. The timer waits capture CPU cost / 1.5%, so the long-run share is cost / interval plus the idle agent.",
           "Rule change: one `iptables-restore --noflush` adding an endpoint chain; timed from its commit to the new snapshot row in the server's database.",
           `Churn: changes capture at once while a token bucket of CPU seconds (refilled at 10% of a core) has room, then wait for it. Agent exit code after SIGTERM: ${exitCode}.`,
