@@ -13,7 +13,7 @@
  */
 import type { BuiltCapture } from "../../lib/capture/build-capture-upload";
 import { changedCounters } from "../../lib/capture/build-capture-upload";
-import type { CounterUpload } from "../../lib/contracts/capture";
+import type { CounterUpload, ManifestEntry } from "../../lib/contracts/capture";
 import type { AgentConfig } from "./config";
 import { captureNode } from "./capture/capture-node";
 import { detectIptablesBackend } from "./capture/detect-backend";
@@ -70,6 +70,8 @@ interface ServerState {
   rulesetDigest: string;
   /** Chain digests of that ruleset: bodies the server is known to have. */
   chains: Set<string>;
+  /** Its whole manifest: the base of the next changed capture's manifest delta. */
+  manifest: readonly ManifestEntry[] | null;
   /** Counters of the accepted capture, to send only the changed ones next time. */
   counters: readonly CounterUpload[];
 }
@@ -119,6 +121,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       bodyOf: (digest) => entry.bodies[digest] ?? extraBodies.get(digest) ?? latestBodies.get(digest),
       hasBody,
       serverHasRuleset: known?.rulesetDigest === entry.upload.rulesetDigest,
+      // Spooled captures keep their whole manifest; the delta is taken against what the server has now.
+      ...(known?.manifest ? { base: { rulesetDigest: known.rulesetDigest, manifest: known.manifest } } : {}),
       // Only against a known server state: without one, every body would go, also those the server has.
       ...(known ? { expectedMissing: [...new Set((entry.upload.manifest ?? []).map((e) => e.digest).filter((d) => !known.chains.has(d) && hasBody(d)))] } : {}),
     };
@@ -133,6 +137,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     server.set(family, {
       rulesetDigest: upload.rulesetDigest!,
       chains: new Set(upload.manifest?.map((e) => e.digest) ?? previous?.chains ?? []),
+      manifest: upload.manifest ?? (previous && previous.rulesetDigest === upload.rulesetDigest ? previous.manifest : null),
       counters: fullCounters ?? previous?.counters ?? [],
     });
     if (upload.dropped) await spool.reportDropped(upload.dropped);

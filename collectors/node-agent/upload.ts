@@ -2,15 +2,22 @@
  * The capture upload client, shared by the node agent and `natwatch import`: gzip'd JSON to
  * `POST /api/v1/captures`, then the 409 round the content-addressed protocol asks for.
  *
+ * A capture goes in its shortest form: the ruleset digest alone when the server has the ruleset, else a manifest
+ * delta against the ruleset the server last accepted from this node (manifest-delta.ts), else the whole manifest.
+ * Deltas are made here, at send time, from the agent's knowledge of the server then: the spool holds whole
+ * manifests, so a replayed capture never names a base the server may not have accepted.
+ *
  * The server answers 201 stored, 200 already stored (a retry), 409 when it lacks chain bodies
- * (`detail.missingChains`) or the whole ruleset a digest-only upload named (`detail.unknownRuleset`), and
- * 400/401/403/413/415 for uploads that will never be accepted as they are. Network errors, 5xx, 408 and 429 are
- * worth retrying; the agent retries with backoff and then spools.
+ * (`detail.missingChains`), the whole ruleset a digest-only upload named (`detail.unknownRuleset`) or the base of
+ * a delta (`detail.unknownBase`), 422 for a delta that does not rebuild the manifest (`detail.deltaMismatch`) —
+ * both answered with the whole manifest — and 400/401/403/413/415 for uploads that will never be accepted as they
+ * are. Network errors, 5xx, 408 and 429 are worth retrying; the agent retries with backoff and then spools.
  */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { gzipJsonChunks } from "./gzip-json";
 import { collectGarbage } from "./heap";
+import { manifestDeltaUpload, type AcceptedRuleset } from "./manifest-delta";
 import { unchangedCaptureUpload } from "../../lib/capture/build-capture-upload";
 import type { CaptureAccepted, CaptureUpload, ChainBodyUpload } from "../../lib/contracts/capture";
 
@@ -40,21 +47,25 @@ export interface PendingCapture {
    * manifest, which saves the 409 round — a whole manifest sent twice on a large node — for an ordinary change.
    */
   expectedMissing?: readonly string[];
+  /** The ruleset the server last accepted from this node and family: a changed capture goes as a delta of it. */
+  base?: AcceptedRuleset;
 }
 
 /** Compressed size from which a request counts as large (a manifest of thousands of chains, or their bodies). */
 const LARGE_REQUEST_BYTES = 256 * 1024;
 
-/** At most: a digest-only try, then the manifest, then the manifest with bodies. */
+/** At most: a digest-only try or a delta, then the manifest (or the delta with bodies), then with bodies. */
 const MAX_ROUNDS = 3;
 
 /** Sends one capture, answering the server's 409s, without retrying unreachable servers. */
 export async function sendCapture(target: UploadTarget, capture: PendingCapture, timeoutMs = 120_000): Promise<UploadOutcome> {
   const url = new URL("/api/v1/captures", target.server).toString();
-  let attempt = capture.serverHasRuleset && capture.upload.manifest ? unchangedCaptureUpload(capture.upload) : capture.upload;
+  const whole = capture.upload;
+  const delta = !capture.serverHasRuleset && capture.base ? manifestDeltaUpload(whole, capture.base) : null;
+  let attempt = capture.serverHasRuleset && whole.manifest ? unchangedCaptureUpload(whole) : (delta ?? whole);
   let bytesSent = 0;
   /** Digests whose bodies go with the attempt. */
-  let chains: readonly string[] = attempt.manifest ? (capture.expectedMissing ?? []) : [];
+  let chains: readonly string[] = attempt.manifest || attempt.manifestDelta ? (capture.expectedMissing ?? []) : [];
   for (let round = 1; ; round++) {
     const answer = await post(url, target.token, attempt, timeoutMs, bodiesOf(capture, chains));
     bytesSent += answer.bytes;
@@ -64,22 +75,24 @@ export async function sendCapture(target: UploadTarget, capture: PendingCapture,
     const { status, body } = answer;
     if (status === 200 || status === 201) return { kind: "accepted", status, body: body as CaptureAccepted, bytesSent };
     if (status >= 500 || status === 408 || status === 429) return { kind: "unreachable", cause: `HTTP ${status}: ${describeAnswer(body)}`, bytesSent };
-    if (status !== 409 || round >= MAX_ROUNDS) return { kind: "refused", status, body, bytesSent };
-    const detail = (body as { detail?: { missingChains?: unknown; unknownRuleset?: unknown } }).detail;
-    const missing = Array.isArray(detail?.missingChains) ? (detail.missingChains as string[]) : [];
-    if (!attempt.manifest) {
-      // The server forgot the ruleset (a new database, retention): send the manifest, bodies if it asks again.
-      attempt = { ...capture.upload, chains: [] };
+    const detail = (body as { detail?: { missingChains?: unknown; unknownBase?: unknown; deltaMismatch?: unknown } }).detail;
+    const deltaRefused = attempt.manifestDelta && ((status === 409 && detail?.unknownBase === true) || (status === 422 && detail?.deltaMismatch === true));
+    if ((status !== 409 && !deltaRefused) || round >= MAX_ROUNDS) return { kind: "refused", status, body, bytesSent };
+    if ((!attempt.manifest && !attempt.manifestDelta) || deltaRefused) {
+      // The server forgot the ruleset or the delta's base (a new database, retention), or could not rebuild the
+      // manifest from the delta: send the whole manifest, bodies if it asks again.
+      attempt = { ...whole, chains: [] };
       chains = capture.expectedMissing ?? [];
       continue;
     }
+    const missing = Array.isArray(detail?.missingChains) ? (detail.missingChains as string[]) : [];
     if (missing.length === 0) return { kind: "refused", status, body, bytesSent };
     const wanted = [...new Set(missing)];
     const has = capture.hasBody ?? ((digest: string) => capture.bodyOf(digest) !== undefined);
     const gone = wanted.find((digest) => !has(digest));
     if (gone !== undefined) return { kind: "refused", status, body: { error: `the server asked for chain ${gone}, which this capture no longer has` }, bytesSent, bodiesGone: true };
     // The bodies are read one at a time while the request is compressed (they may be tens of megabytes).
-    attempt = { ...capture.upload, chains: [] };
+    attempt = { ...attempt, chains: [] };
     chains = wanted;
   }
 }

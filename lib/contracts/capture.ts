@@ -51,6 +51,25 @@ export const chainBodySchema = z.strictObject({
 });
 export type ChainBodyUpload = z.infer<typeof chainBodySchema>;
 
+/** A chain named by its table and name, as in a manifest entry. */
+export const chainRefSchema = manifestEntrySchema.pick({ table: true, chain: true });
+export type ChainRef = z.infer<typeof chainRefSchema>;
+
+/**
+ * A manifest said as its difference from a ruleset the server accepted from this node before: on a large node a
+ * changed capture then carries the few chains that changed instead of tens of thousands of entries. The server
+ * rebuilds the whole manifest from the base's stored one and checks it against the capture's `rulesetDigest`.
+ */
+export const manifestDeltaSchema = z.strictObject({
+  /** Wire `rulesetDigest` of the base: a ruleset of the same node and family the server accepted. */
+  base: digestSchema,
+  /** Chains added or changed since the base (the whole entry, policy included). */
+  set: z.array(manifestEntrySchema).max(200_000),
+  /** Chains of the base that are gone. */
+  removed: z.array(chainRefSchema).max(200_000),
+});
+export type ManifestDelta = z.infer<typeof manifestDeltaSchema>;
+
 /**
  * A rule counter that changed since the agent's previous upload. Rules are addressed by chain digest and
  * position, which is stable for as long as the chain's body is: a rewritten chain has a new digest, so its
@@ -113,6 +132,12 @@ export const captureRequestSchema = z
      * has (an unchanged capture).
      */
     manifest: z.array(manifestEntrySchema).max(200_000).optional(),
+    /**
+     * Instead of `manifest`: the manifest as a delta of a ruleset the server accepted from this node. Needs
+     * `rulesetDigest`, against which the rebuilt manifest is checked (422 on a mismatch); a base the server does not
+     * have is answered 409 `detail.unknownBase`, and the agent sends the whole manifest instead.
+     */
+    manifestDelta: manifestDeltaSchema.optional(),
     /** Digest of the manifest (see `rulesetDigest` in lib/iptables); required without a manifest. */
     rulesetDigest: digestSchema.optional(),
     chains: z.array(chainBodySchema).max(200_000).default([]),
@@ -124,6 +149,14 @@ export const captureRequestSchema = z
   .refine((c) => c.manifest !== undefined || c.rulesetDigest !== undefined, {
     message: "either manifest or rulesetDigest is required",
     path: ["manifest"],
+  })
+  .refine((c) => c.manifest === undefined || c.manifestDelta === undefined, {
+    message: "manifest and manifestDelta are exclusive",
+    path: ["manifestDelta"],
+  })
+  .refine((c) => c.manifestDelta === undefined || c.rulesetDigest !== undefined, {
+    message: "manifestDelta needs the rulesetDigest of the whole new manifest",
+    path: ["rulesetDigest"],
   });
 export type CaptureRequest = z.infer<typeof captureRequestSchema>;
 /** What an agent builds; defaults are filled by the server. */
@@ -144,8 +177,20 @@ export interface CaptureAccepted {
   late: boolean;
 }
 
-/** 409: nothing stored; resend with the bodies of these chains (or the whole manifest for an unknown ruleset). */
+/**
+ * 409: nothing stored; resend with the bodies of these chains, or the whole manifest for an unknown ruleset
+ * (`unknownRuleset`: a digest-only upload) or an unknown delta base (`unknownBase`: a `manifestDelta` upload).
+ */
 export interface CaptureIncomplete {
   error: string;
-  detail: { missingChains: string[]; unknownRuleset: boolean };
+  detail: { missingChains: string[]; unknownRuleset: boolean; unknownBase?: boolean };
+}
+
+/** 422 `detail` of a `manifestDelta` whose rebuilt manifest does not have the capture's `rulesetDigest`. */
+export interface ManifestDeltaMismatch {
+  field: "manifestDelta";
+  deltaMismatch: true;
+  base: string;
+  sent: string;
+  computed: string;
 }

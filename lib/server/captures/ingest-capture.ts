@@ -5,7 +5,8 @@
  * the ruleset as a delta of the node's previous one, the ruleset's kube-proxy model), its place in the node's
  * snapshot history with the service changes it brings, its counters and its conntrack sample — or nothing, when
  * any part is refused. A capture whose chains the server lacks is refused with 409 and the missing digests; the
- * agent resends with those bodies. A retried capture id answers 200 `duplicate: true` and stores nothing.
+ * agent resends with those bodies. A retried capture id answers 200 `duplicate: true` and stores nothing. A manifest
+ * sent as a delta of an earlier ruleset of the node is made whole first (resolve-manifest-delta.ts).
  */
 import type { CaptureAccepted, CaptureRequest } from "../../contracts/capture";
 import { apiError, type ApiError } from "../http/api-error";
@@ -15,6 +16,7 @@ import { checkCaptureRules, type CheckedRules } from "./check-capture-rules";
 import { hasLaterCapture, placeCapture, snapshotCovering, type SnapshotRow } from "./place-capture";
 import { readRulesetManifest, type StoredManifestEntry } from "./read-ruleset-manifest";
 import { recordConntrack } from "./record-conntrack";
+import { resolveManifestDelta, type ResolvedBase } from "./resolve-manifest-delta";
 import { recordCounters } from "./record-counters";
 import { proxyModeOf, storedRulesetDigest } from "./ruleset-identity";
 import { loadChainBodies, loadRulesetModel, rememberModel, storeRulesetModel, tryBuildRulesetModel, type RulesetModelError } from "./ruleset-model";
@@ -37,11 +39,15 @@ export type IngestCaptureResult = { ok: true; status: 200 | 201; accepted: Captu
 const TRANSACTION_OPTIONS = { maxWait: 120_000, timeout: 600_000 };
 
 /** Stores `capture` for cluster `clusterId` (already authorized for it). */
-export async function ingestCapture(db: Db, clusterId: number, capture: CaptureRequest, options: IngestCaptureOptions): Promise<IngestCaptureResult> {
-  const capturedAt = new Date(capture.capturedAt);
+export async function ingestCapture(db: Db, clusterId: number, request: CaptureRequest, options: IngestCaptureOptions): Promise<IngestCaptureResult> {
+  const capturedAt = new Date(request.capturedAt);
   const timeError = checkCaptureTime(capturedAt, options.now ?? new Date(), options.retentionDays);
   if (timeError) return { ok: false, error: timeError };
-  const mode = proxyModeOf(capture.backend);
+  const mode = proxyModeOf(request.backend);
+  // Outside the transaction: stored rulesets never change, and a base pruned meanwhile shows as missing bodies.
+  const resolved = await resolveManifestDelta(db, clusterId, request, mode);
+  if (!resolved.ok) return resolved;
+  const capture = resolved.capture;
   const checked = checkCaptureRules(capture, mode);
   if (!checked.ok) return checked;
   const rulesetDigest = storedRulesetDigest(capture.family, mode, checked.rules.manifestDigest);
@@ -64,7 +70,16 @@ export async function ingestCapture(db: Db, clusterId: number, capture: CaptureR
       let newModel: ProxyModel | null = null;
       // An unchanged capture: the snapshot covering its time shows its ruleset, which therefore exists.
       if (previous?.rulesetDigest !== rulesetDigest) {
-        newModel = await ensureRuleset(tx, provider, { nodeId: node.id, family: capture.family, mode, capturedAt, rulesetDigest, rules: checked.rules, previous });
+        newModel = await ensureRuleset(tx, provider, {
+          nodeId: node.id,
+          family: capture.family,
+          mode,
+          capturedAt,
+          rulesetDigest,
+          rules: checked.rules,
+          previous,
+          deltaBase: resolved.base,
+        });
       }
       const modelOf = (digest: string) => loadRulesetModel(tx, digest, () => readRulesetManifest(tx, digest), provider);
       const previousCapture =
@@ -142,6 +157,8 @@ interface RulesetInput {
   rules: CheckedRules;
   /** The node's snapshot covering the capture's time (a delta base), if any. */
   previous: SnapshotRow | null;
+  /** The base a delta upload was resolved against, whose manifest need not be read again. */
+  deltaBase: ResolvedBase | null;
 }
 
 /**
@@ -206,7 +223,7 @@ async function baseRuleset(tx: Tx, input: RulesetInput): Promise<RulesetBase | n
   if (ruleset.mode !== input.mode || ruleset.family !== input.family) return null;
   return {
     digest: ruleset.digest,
-    manifest: await readRulesetManifest(tx, ruleset.digest),
+    manifest: input.deltaBase?.digest === ruleset.digest ? input.deltaBase.manifest : await readRulesetManifest(tx, ruleset.digest),
     depth: ruleset.depth,
     deltaRows: ruleset.deltaRows,
   };
