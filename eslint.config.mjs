@@ -5,7 +5,7 @@ const config = [
   ...nextVitals,
   ...nextTs,
   {
-    ignores: [".next/**", "node_modules/**", "prisma/generated/**", "next-env.d.ts", "data/**", "test-results/**", "playwright-report/**", "bench/out/**"],
+    ignores: [".next/**", "node_modules/**", "prisma/generated/**", "next-env.d.ts", "data/**", "test-results/**", "playwright-report/**", "bench/out/**", "dist/**"],
   },
   {
     rules: {
