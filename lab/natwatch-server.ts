@@ -21,7 +21,8 @@ export interface LabServer {
   databaseUrl: string;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago (the app binds it itself, so there is no handing over). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

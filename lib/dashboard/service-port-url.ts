@@ -7,7 +7,7 @@
  * is exact both ways. kube-proxy keys a service port by name *and* protocol (its chain hash covers both), so the URL
  * names both; a link without the protocol (`default~svc-clusterip:svc-webport`) still opens the port.
  */
-import { parseServicePortSegment, servicePortSegment } from "@/lib/server/queries/service-port-segment";
+import { decodePathSegment, parseServicePortSegment, servicePortSegment } from "@/lib/server/queries/service-port-segment";
 import { viewHref } from "./view-params";
 
 const PROTOCOLS = ["tcp", "udp", "sctp"] as const;
@@ -28,14 +28,8 @@ export function servicePortParam(name: string, protocol: string): string {
 
 /** The service port a path segment names, or null when it names none. Accepts percent-encoded segments. */
 export function parseServicePortParam(segment: string): ServicePortRef | null {
-  let text = segment;
-  if (text.includes("%")) {
-    try {
-      text = decodeURIComponent(text);
-    } catch {
-      return null;
-    }
-  }
+  const text = decodePathSegment(segment);
+  if (text === null) return null;
   const parts = text.split("~");
   if (parts.length === 3) {
     const protocol = (parts[2] as string).toLowerCase();

@@ -98,31 +98,39 @@ export interface PortAcrossNodes {
   byNode: Map<number, ServicePortModel>;
 }
 
-/** Service ports of `clusterName` (see the module comment), or NotFound. */
-export async function listServicePorts(
+/** Every node's current state of a cluster's service ports, gathered port by port. */
+export interface PortsAcrossNodes {
+  /** The cluster's nodes that have a snapshot at the time asked for. */
+  reporting: { id: number; name: string }[];
+  snapshots: Map<number, SnapshotRow>;
+  models: Map<string, Awaited<ReturnType<typeof readRulesetModel>>>;
+  ports: Map<string, PortAcrossNodes>;
+}
+
+/**
+ * The service ports the nodes of cluster `clusterId` program at `at` (default: now), each with its model per node;
+ * `keep` drops ports while collecting. The list and the search views both start here.
+ */
+export async function collectPortsAcrossNodes(
   db: Db,
-  clusterName: string,
-  options: ListServicePortsOptions = {},
-): Promise<ServicePortList | NotFound> {
-  const cluster = await findCluster(db, clusterName);
-  if ("notFound" in cluster) return cluster;
-  const family = options.family ?? "ipv4";
-  const nodes = await db.node.findMany({ where: { clusterId: cluster.id }, select: { id: true, name: true }, orderBy: { name: "asc" } });
-  const snapshots = await snapshotsAt(db, nodes.map((n) => n.id), family, options.at);
+  clusterId: number,
+  family: AddressFamily,
+  at: Date | undefined,
+  keep: (port: ServicePortModel) => boolean = () => true,
+): Promise<PortsAcrossNodes> {
+  const nodes = await db.node.findMany({ where: { clusterId }, select: { id: true, name: true }, orderBy: { name: "asc" } });
+  const snapshots = await snapshotsAt(db, nodes.map((n) => n.id), family, at);
   const reporting = nodes.filter((n) => snapshots.has(n.id));
   const models = new Map(
     await Promise.all(
       [...new Set([...snapshots.values()].map((s) => s.rulesetDigest))].map(async (d) => [d, await readRulesetModel(db, d)] as const),
     ),
   );
-
   const ports = new Map<string, PortAcrossNodes>();
-  const names = options.names ? new Set(options.names) : null;
   for (const node of reporting) {
     const model = models.get((snapshots.get(node.id) as SnapshotRow).rulesetDigest);
     for (const port of model?.servicePorts ?? []) {
-      // Filters on the key are applied while collecting: a service page reads one port out of thousands.
-      if ((names && !names.has(port.name)) || (options.protocol && port.protocol !== options.protocol)) continue;
+      if (!keep(port)) continue;
       const key = `${port.name}\u0000${port.protocol}`;
       let entry = ports.get(key);
       if (!entry) {
@@ -132,6 +140,23 @@ export async function listServicePorts(
       entry.byNode.set(node.id, port);
     }
   }
+  return { reporting, snapshots, models, ports };
+}
+
+/** Service ports of `clusterName` (see the module comment), or NotFound. */
+export async function listServicePorts(
+  db: Db,
+  clusterName: string,
+  options: ListServicePortsOptions = {},
+): Promise<ServicePortList | NotFound> {
+  const cluster = await findCluster(db, clusterName);
+  if ("notFound" in cluster) return cluster;
+  const family = options.family ?? "ipv4";
+  const names = options.names ? new Set(options.names) : null;
+  // Filters on the key are applied while collecting: a service page reads one port out of thousands.
+  const { reporting, snapshots, models, ports } = await collectPortsAcrossNodes(db, cluster.id, family, options.at, (port) =>
+    (!names || names.has(port.name)) && (!options.protocol || port.protocol === options.protocol),
+  );
 
   const matching = [...ports.values()]
     .filter(matcher(options))

@@ -9,11 +9,10 @@
 import type { ServicePortModel } from "../../kube-proxy/types";
 import type { Db } from "../db";
 import { findCluster } from "./find-cluster";
-import { listServicePorts, matcher, type PortAcrossNodes, type ServicePortView } from "./list-service-ports";
+import { collectPortsAcrossNodes, listServicePorts, matcher, type PortAcrossNodes, type ServicePortView } from "./list-service-ports";
 import type { NotFound } from "./not-found";
-import { readRulesetModel } from "./read-ruleset-model";
 import { majorityOf, servicePortFingerprint } from "./service-port-agreement";
-import { snapshotsAt, type AddressFamily } from "./snapshot-at";
+import type { AddressFamily } from "./snapshot-at";
 
 /**
  * How traffic reaches a service port, named after the Service types that open each way in: a cluster IP, a node
@@ -72,20 +71,7 @@ export async function searchServicePorts(
   const cluster = await findCluster(db, clusterName);
   if ("notFound" in cluster) return cluster;
   const family = options.family ?? "ipv4";
-  const nodes = await db.node.findMany({ where: { clusterId: cluster.id }, select: { id: true, name: true }, orderBy: { name: "asc" } });
-  const snapshots = await snapshotsAt(db, nodes.map((n) => n.id), family, options.at);
-  const reporting = nodes.filter((n) => snapshots.has(n.id));
-
-  const ports = new Map<string, PortAcrossNodes>();
-  for (const node of reporting) {
-    const model = await readRulesetModel(db, snapshots.get(node.id)!.rulesetDigest);
-    for (const port of model?.servicePorts ?? []) {
-      const key = `${port.name}\u0000${port.protocol}`;
-      let entry = ports.get(key);
-      if (!entry) ports.set(key, (entry = { name: port.name, protocol: port.protocol, byNode: new Map() }));
-      entry.byNode.set(node.id, port);
-    }
-  }
+  const { reporting, snapshots, ports } = await collectPortsAcrossNodes(db, cluster.id, family, options.at);
 
   const matchesText = matcher({ q: options.q });
   const typesOf = (port: PortAcrossNodes) => unionTypes([...port.byNode.values()].map(servicePortTypes));

@@ -20,16 +20,18 @@ export function servicePortSegment(name: string): string {
   return name.replaceAll("/", "~");
 }
 
+/** A path segment with its percent-encoding undone (frameworks hand some segments over still encoded), or null. */
+export function decodePathSegment(segment: string): string | null {
+  if (!segment.includes("%")) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
 /** The service port name a path segment names, or null when it names none. */
 export function parseServicePortSegment(segment: string): string | null {
-  let text = segment;
-  if (text.includes("%")) {
-    try {
-      text = decodeURIComponent(text);
-    } catch {
-      return null;
-    }
-  }
-  const name = text.replaceAll("~", "/");
-  return isServicePortName(name) ? name : null;
+  const name = decodePathSegment(segment)?.replaceAll("~", "/");
+  return name && isServicePortName(name) ? name : null;
 }

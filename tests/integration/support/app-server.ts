@@ -8,9 +8,9 @@
  * .next/dev): a second start waits for the first to stop, so suites that need a server take turns.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../../lab/natwatch-server";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -29,17 +29,6 @@ export interface AppServerOptions {
   env?: Record<string, string>;
   /** How long to wait for another dev server of this checkout to stop (default 4 minutes). */
   lockWaitMs?: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
