@@ -6,7 +6,6 @@
  */
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { connect, createServer, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -27,6 +26,7 @@ import { startAppServer, type AppServer } from "./support/app-server";
 import { providers, useTestDatabase } from "./support/databases";
 import { at, buildCapture } from "./support/ingest-fixtures";
 import { createNetns, deleteNetns, inNetns } from "./support/netns";
+import { startRelay } from "./support/tcp-relay";
 import { ensureNfacctCounters, nfacctNamesIn } from "../../lab/netns/nfacct";
 
 const SERVICES = generateServices({ services: 1_000, seed: 3 });
@@ -195,43 +195,6 @@ describe.each(providers)("manifest deltas over HTTP on %s", (provider) => {
   }, 180_000);
 });
 
-/** A TCP relay to the app that, while away, closes every connection (kept-alive ones too): a server down. */
-async function startSwitch(target: URL): Promise<{ url: string; away(away: boolean): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const state = { away: false };
-  const server = createServer((client) => {
-    if (state.away) return void client.destroy();
-    const upstream = connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on("close", end).on("error", end);
-    upstream.on("close", end).on("error", end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const dropAll = () => {
-    for (const socket of sockets) socket.destroy();
-  };
-  return {
-    url,
-    away(away) {
-      state.away = away;
-      if (away) dropAll();
-    },
-    async close() {
-      dropAll();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 describe("node agent sending changed captures as deltas", () => {
   const database = useTestDatabase("sqlite");
   let app: AppServer;
@@ -265,7 +228,7 @@ describe("node agent sending changed captures as deltas", () => {
   it("sends a change as a delta, spools whole manifests while the server is away, and resends whole for a base the server lost", async () => {
     const spoolDir = await mkdtemp(path.join(os.tmpdir(), "natwatch-spool-"));
     cleanups.push(() => rm(spoolDir, { recursive: true, force: true }));
-    const relay = await startSwitch(new URL(app.url));
+    const relay = await startRelay(new URL(app.url));
     cleanups.push(() => relay.close());
     const config: AgentConfig = {
       server: relay.url,
@@ -296,7 +259,7 @@ describe("node agent sending changed captures as deltas", () => {
     expect(new Set((await capturesOf("delta-agent")).map((c) => c.snapshotId)).size).toBe(2);
 
     // Away: the changed capture is spooled with its whole manifest, and replayed as a delta once the server is back.
-    relay.away(true);
+    await relay.down();
     await load(DUMPS.before);
     await agent.captureNow();
     expect(agent.metrics.spoolFiles).toBe(1);
@@ -304,7 +267,7 @@ describe("node agent sending changed captures as deltas", () => {
     const entry = JSON.parse(gunzipSync(await readFile(path.join(spoolDir, spooled!))).toString("utf8")) as { upload: CaptureUpload };
     expect(entry.upload.manifest?.length).toBeGreaterThan(1_000);
     expect(entry.upload.manifestDelta).toBeUndefined();
-    relay.away(false);
+    await relay.up();
     await load(DUMPS.after);
     before = agent.metrics.bytesSent;
     await agent.captureNow();

@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,63 +19,11 @@ import { useTestDatabase } from "./support/databases";
 import { renderNatRules } from "../../lab/kube-proxy/render-iptables";
 import { corpusDir, kindNode, renderedDump, repoRoot, seedService } from "./support/ingest-fixtures";
 import { createNetns, deleteNetns, inNetns } from "./support/netns";
+import { startRelay, type Relay } from "./support/tcp-relay";
 
 const WEBPODS = ["10.10.1.2", "10.10.2.2", "10.10.3.3"];
 const RESTARTED = ["10.10.1.2", "10.10.2.5", "10.10.3.3"];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A relay in front of the app: counts request bytes, can refuse connections (down) or hold requests (delay). */
-interface Relay {
-  url: string;
-  bytes(): number;
-  down(): Promise<void>;
-  up(): Promise<void>;
-  delay(ms: number): void;
-  close(): Promise<void>;
-}
-
-async function startRelay(target: URL): Promise<Relay> {
-  let bytes = 0;
-  let delayMs = 0;
-  const sockets = new Set<Socket>();
-  const onConnection = (client: Socket) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    client.on("data", (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (delayMs > 0) setTimeout(() => upstream.write(chunk), delayMs);
-      else upstream.write(chunk);
-    });
-    upstream.pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on("close", end).on("error", end);
-    upstream.on("close", end).on("error", end);
-  };
-  let server: Server = createServer(onConnection);
-  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  await listen(0);
-  const port = (server.address() as { port: number }).port;
-  const close = async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    bytes: () => bytes,
-    down: close,
-    async up() {
-      server = createServer(onConnection);
-      await listen(port);
-    },
-    delay: (ms) => void (delayMs = ms),
-    close,
-  };
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
