@@ -50,9 +50,8 @@ export async function gzipJsonChunks(value: object, lazy: Record<string, Iterabl
     }
     await write("]");
   };
-  const writeObject = async (members: Iterable<[string, unknown]>, depth: number) => {
-    await write("{");
-    let first = true;
+  /** Writes an object's members (without braces); `first` says whether none was written yet. Returns it updated. */
+  const writeMembers = async (members: Iterable<[string, unknown]>, depth: number, first: boolean): Promise<boolean> => {
     for (const [key, member] of members) {
       // JSON.stringify leaves out undefined members and functions.
       if (member === undefined || typeof member === "function") continue;
@@ -60,6 +59,11 @@ export async function gzipJsonChunks(value: object, lazy: Record<string, Iterabl
       first = false;
       await writeValue(member, depth + 1);
     }
+    return first;
+  };
+  const writeObject = async (members: Iterable<[string, unknown]>, depth: number) => {
+    await write("{");
+    await writeMembers(members, depth, true);
     await write("}");
   };
   const writeValue = async (item: unknown, depth: number): Promise<void> => {
@@ -70,13 +74,7 @@ export async function gzipJsonChunks(value: object, lazy: Record<string, Iterabl
 
   const members: [string, unknown][] = Object.entries(value).filter(([key]) => !(key in lazy));
   await write("{");
-  let first = true;
-  for (const [key, member] of members) {
-    if (member === undefined || typeof member === "function") continue;
-    await write(`${first ? "" : ","}${JSON.stringify(key)}:`);
-    first = false;
-    await writeValue(member, 1);
-  }
+  let first = await writeMembers(members, 0, true);
   for (const [key, items] of Object.entries(lazy)) {
     await write(`${first ? "" : ","}${JSON.stringify(key)}:`);
     first = false;
