@@ -8,8 +8,8 @@ import { StaleBadge, isStale } from "@/components/node/stale-badge";
 import { LINK_CLASS, MUTED_CLASS } from "@/components/node/styles";
 import { Table, type Column } from "@/components/ui/table";
 import { RelativeTime } from "@/components/ui/relative-time";
-import { contextQuery, readViewParams, viewHref, type SearchParams } from "@/lib/dashboard/view-params";
-import { getDb } from "@/lib/server/db";
+import { openNodeView } from "@/lib/dashboard/node-view";
+import { viewHref, type SearchParams } from "@/lib/dashboard/view-params";
 import { getConntrackSeries } from "@/lib/server/queries/get-conntrack-series";
 import { getLatestConntrack } from "@/lib/server/queries/get-latest-conntrack";
 import { getNodeAgreement } from "@/lib/server/queries/get-node-agreement";
@@ -17,18 +17,12 @@ import { listLiveFlows } from "@/lib/server/queries/list-live-flows";
 import { listNodes } from "@/lib/server/queries/list-nodes";
 import { listSnapshots, type SnapshotSummary } from "@/lib/server/queries/list-snapshots";
 import { isNotFound } from "@/lib/server/queries/not-found";
-import { resolveClusterName } from "@/lib/server/queries/resolve-cluster-name";
 
 export const dynamic = "force-dynamic";
 
 export default async function NodePage({ params, searchParams }: { params: Promise<{ node: string }>; searchParams: Promise<SearchParams> }) {
   const [{ node: nodeParam }, query] = await Promise.all([params, searchParams]);
-  const nodeName = decodeURIComponent(nodeParam);
-  const view = readViewParams(query);
-  const db = await getDb();
-  const cluster = await resolveClusterName(db, view.cluster);
-  if (!cluster) notFound();
-  const context = contextQuery({ ...view, cluster });
+  const { nodeName, view, db, cluster, context } = await openNodeView(nodeParam, query);
   const { from, to } = view.range;
 
   const [nodes, snapshots, series, latest, flows, agreement] = await Promise.all([

@@ -5,12 +5,11 @@ import { chainAnchor } from "@/components/snapshot/chain-anchor";
 import { OpenOnHash } from "@/components/snapshot/open-on-hash";
 import { chainMatches, searchPattern } from "@/lib/dashboard/ruleset-search";
 import { LINK_CLASS, MUTED_CLASS } from "@/components/node/styles";
-import { contextQuery, param, readViewParams, viewHref, type SearchParams } from "@/lib/dashboard/view-params";
-import { getDb } from "@/lib/server/db";
+import { openNodeView } from "@/lib/dashboard/node-view";
+import { param, viewHref, type SearchParams } from "@/lib/dashboard/view-params";
 import { findCluster } from "@/lib/server/queries/find-cluster";
 import { getSnapshotRuleset } from "@/lib/server/queries/get-snapshot-ruleset";
 import { isNotFound } from "@/lib/server/queries/not-found";
-import { resolveClusterName } from "@/lib/server/queries/resolve-cluster-name";
 import { resolveSnapshotRef } from "@/lib/server/queries/snapshot-ref";
 import { parseTimeParam } from "@/lib/server/queries/time-param";
 
@@ -21,12 +20,7 @@ const EXPAND_UP_TO = 80;
 
 export default async function SnapshotPage({ params, searchParams }: { params: Promise<{ node: string; snapshotId: string }>; searchParams: Promise<SearchParams> }) {
   const [{ node: nodeParam, snapshotId }, query] = await Promise.all([params, searchParams]);
-  const nodeName = decodeURIComponent(nodeParam);
-  const view = readViewParams(query);
-  const db = await getDb();
-  const cluster = await resolveClusterName(db, view.cluster);
-  if (!cluster) notFound();
-  const context = contextQuery({ ...view, cluster });
+  const { nodeName, db, cluster, context } = await openNodeView(nodeParam, query);
   const nodePath = `/nodes/${encodeURIComponent(nodeName)}`;
 
   // By time: /nodes/N/snapshots/now, …/1h, …/2026-01-05T10:00:00Z name the snapshot the node had then.
